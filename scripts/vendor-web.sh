@@ -36,6 +36,9 @@ expected_outputs() {
   done | LC_ALL=C sort
 }
 
+# words joins lines with spaces for one-line messages.
+words() { tr '\n' ' ' <<<"$1" | sed 's/ $//'; }
+
 check() {
   [[ -f "$VENDOR/SHA256SUMS" ]] || die "missing $VENDOR/SHA256SUMS"
   # The listed names must be exactly what the pins produce, and the folder must
@@ -45,9 +48,9 @@ check() {
   want=$(expected_outputs)
   present=$(cd "$VENDOR" && find . -mindepth 1 ! -name SHA256SUMS -printf '%P\n' | LC_ALL=C sort)
   [[ "$listed" == "$want" ]] ||
-    die "SHA256SUMS lists [$(echo $listed)], the pins in this script produce [$(echo $want)]"
+    die "SHA256SUMS lists [$(words "$listed")], the pins in this script produce [$(words "$want")]"
   [[ "$present" == "$want" ]] ||
-    die "vendor folder holds [$(echo $present)], expected [$(echo $want)]"
+    die "vendor folder holds [$(words "$present")], expected [$(words "$want")]"
   (cd "$VENDOR" && sha256sum --check --strict --quiet SHA256SUMS) ||
     die "vendored files do not match SHA256SUMS"
   echo "vendor-web: $(echo "$want" | wc -l) vendored files match SHA256SUMS" >&2
@@ -84,7 +87,9 @@ fetch() {
 
   # Replace the folder only once everything verified, so a failed run leaves
   # the committed files untouched.
-  (cd "$work/out" && find . -type f ! -name SHA256SUMS -printf '%P\n' | LC_ALL=C sort | xargs sha256sum >SHA256SUMS)
+  local files
+  files=$(cd "$work/out" && find . -type f -printf '%P\n' | LC_ALL=C sort)
+  (cd "$work/out" && xargs sha256sum <<<"$files" >SHA256SUMS)
   mkdir -p "$VENDOR"
   find "$VENDOR" -mindepth 1 -delete
   cp "$work/out"/* "$VENDOR"/
