@@ -138,7 +138,7 @@ const (
 // sentence names the fact that decided, for the screen's "why?".
 func Body(total, finalLevel int, s Settings) (BodyLabel, string) {
 	if finalLevel >= 3 {
-		return BodyDisabled, fmt.Sprintf("能力评估最终等级为%s（%d级）", LevelName(finalLevel), finalLevel)
+		return BodyDisabled, "能力评估最终等级为" + LevelName(finalLevel)
 	}
 	if s.Predicate.Holds(total, finalLevel) {
 		return BodySemiDisabled, s.Predicate.explain(total, finalLevel)

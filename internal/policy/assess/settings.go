@@ -118,7 +118,7 @@ func (v Predicate) explain(total, finalLevel int) string {
 	case PredTotalAtMost65:
 		return fmt.Sprintf("能力评估总分%d分，不高于65分", total)
 	case PredLevelAtLeast2:
-		return fmt.Sprintf("能力评估最终等级为%s（%d级），达到中度失能及以上", LevelName(finalLevel), finalLevel)
+		return "能力评估最终等级为" + LevelName(finalLevel) + "，达到中度失能及以上"
 	}
 	return ""
 }
