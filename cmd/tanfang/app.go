@@ -1,0 +1,166 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"tanfang/internal/areas"
+	"tanfang/internal/audit"
+	"tanfang/internal/auth"
+	"tanfang/internal/store"
+	"tanfang/internal/web"
+)
+
+// openDB opens, migrates and seeds the reference data, which every command
+// needs before it can do anything else.
+func openDB(ctx context.Context, dsn string) (*store.DB, error) {
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	n, err := areas.Store{DB: db}.LoadDivisions(ctx, time.Now())
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if n > 0 {
+		slog.Info("division codes loaded", "areas", n)
+	}
+	return db, nil
+}
+
+func cmdMigrate(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	dsn := dbFlag(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	db, err := openDB(ctx, *dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	fmt.Fprintln(stdout, "database is up to date")
+	return nil
+}
+
+func cmdUserAdd(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
+	fs := flag.NewFlagSet("user add", flag.ContinueOnError)
+	dsn := dbFlag(fs)
+	username := fs.String("username", "", "login name")
+	role := fs.String("role", "", "admin|city|county|town|village|visitor")
+	area := fs.String("area", "", "12-digit division code of the account's area")
+	name := fs.String("name", "", "display name")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *username == "" || *role == "" || *area == "" {
+		return usageError{"--username, --role and --area are required"}
+	}
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("read password from stdin: %w", err)
+	}
+	password := strings.TrimRight(line, "\r\n")
+	db, err := openDB(ctx, *dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	svc := &auth.Service{DB: db}
+	u, err := svc.CreateUser(ctx, auth.NewUser{Username: *username, DisplayName: *name, Password: password, Role: *role, AreaCode: *area},
+		audit.Entry{Actor: "cli", IP: "local"})
+	var ie *auth.InvalidError
+	if errors.As(err, &ie) {
+		return fmt.Errorf("%s: %s", ie.Field, ie.Message)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "created user %s (id %d, role %s, area %s)\n", u.Username, u.ID, u.Role, u.AreaCode)
+	return nil
+}
+
+func cmdAuditVerify(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
+	dsn := dbFlag(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	db, err := store.Open(ctx, *dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	n, err := audit.Verify(ctx, db)
+	if err != nil {
+		return fmt.Errorf("after %d good rows: %w", n, err)
+	}
+	fmt.Fprintf(stdout, "audit log intact: %d rows\n", n)
+	return nil
+}
+
+func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	addr := fs.String("addr", envOr("TANFANG_ADDR", "127.0.0.1:8080"), "listen address (env TANFANG_ADDR)")
+	dsn := dbFlag(fs)
+	demo := fs.Bool("demo", false, "fill an empty database with demo accounts (never with real data)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	db, err := openDB(ctx, *dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	authSvc := &auth.Service{DB: db}
+	if *demo {
+		if err := seedDemo(ctx, db, authSvc, stdout); err != nil {
+			return err
+		}
+	} else if n, err := authSvc.CountUsers(ctx); err == nil && n == 0 {
+		fmt.Fprintln(stdout, "No accounts yet. Create the first administrator:\n  tanfang user add --db "+*dsn+" --username admin --role admin --area 320700000000   (password on stdin)")
+	}
+	srv, err := web.New(&web.Server{DB: db, Auth: authSvc, Areas: areas.Store{DB: db}})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	fmt.Fprintf(stdout, "tanfang listening on http://%s (database %s)\n", ln.Addr(), describeDB(*dsn))
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	slog.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	return hs.Shutdown(sctx)
+}
+
+// describeDB names the database without printing a password.
+func describeDB(dsn string) string {
+	if store.IsPostgres(dsn) {
+		return "PostgreSQL"
+	}
+	return "SQLite " + dsn
+}

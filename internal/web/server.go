@@ -1,0 +1,163 @@
+// Package web serves the HTML pages (Simplified Chinese, server-rendered
+// with html/template and htmx) and the JSON API under /api/v1.
+package web
+
+import (
+	"context"
+	"embed"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"tanfang/internal/areas"
+	"tanfang/internal/auth"
+	"tanfang/internal/store"
+)
+
+//go:embed static
+var staticFiles embed.FS
+
+//go:embed openapi.json
+var openAPI []byte
+
+// Server holds what the handlers need. Now is injected so tests can move
+// the clock (lockouts, idle sessions, weeks).
+type Server struct {
+	DB    *store.DB
+	Auth  *auth.Service
+	Areas areas.Store
+	Now   func() time.Time
+	Log   *slog.Logger
+	// SecureCookies marks cookies Secure; on behind HTTPS in production.
+	SecureCookies bool
+
+	pages *pageSet
+	mux   *http.ServeMux
+}
+
+// New wires the routes.
+func New(s *Server) (*Server, error) {
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+	if s.Log == nil {
+		s.Log = slog.Default()
+	}
+	ps, err := loadPages()
+	if err != nil {
+		return nil, err
+	}
+	s.pages = ps
+	s.mux = http.NewServeMux()
+	s.routes()
+	return s, nil
+}
+
+func (s *Server) routes() {
+	static, _ := fs.Sub(staticFiles, "static")
+	s.mux.Handle("GET /static/", cacheStatic(http.StripPrefix("/static/", http.FileServerFS(static))))
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("GET /api/openapi.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(openAPI)
+	})
+
+	// JSON API.
+	s.mux.HandleFunc("POST /api/v1/login", s.apiLogin)
+	s.mux.HandleFunc("POST /api/v1/logout", s.api(s.apiLogout))
+	s.mux.HandleFunc("GET /api/v1/me", s.api(s.apiMe))
+	s.mux.HandleFunc("GET /api/v1/areas/{code}", s.api(s.apiArea))
+	s.mux.HandleFunc("PATCH /api/v1/areas/{code}", s.api(s.apiAreaPatch))
+	s.mux.HandleFunc("POST /api/v1/areas/{code}/grids", s.api(s.apiAreaAddGrid))
+	s.mux.HandleFunc("GET /api/v1/areas/{code}/history", s.api(s.apiAreaHistory))
+	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, errNotFound, "", "接口不存在")
+	})
+
+	// Pages.
+	s.mux.HandleFunc("GET /login", s.loginPage)
+	s.mux.HandleFunc("POST /login", s.loginSubmit)
+	s.mux.HandleFunc("POST /logout", s.page(s.logoutSubmit))
+	s.mux.HandleFunc("GET /{$}", s.page(s.homePage))
+	s.mux.HandleFunc("GET /areas/{code}", s.page(s.areaPage))
+	s.mux.HandleFunc("POST /areas/{code}/grids", s.page(s.areaAddGridSubmit))
+}
+
+// ServeHTTP adds the cross-cutting layers: panic recovery, security
+// headers and a request log without personal data.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rec := &statusRecorder{ResponseWriter: w, status: 200}
+	defer func() {
+		if p := recover(); p != nil {
+			s.Log.Error("panic", "path", r.URL.Path, "panic", p)
+			if !rec.wrote {
+				writeError(rec, http.StatusInternalServerError, errInternal, "", "服务器内部错误")
+			}
+		}
+		// Only the path is logged: query strings may carry names or numbers.
+		s.Log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "ms", time.Since(start).Milliseconds())
+	}()
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'")
+	s.mux.ServeHTTP(rec, r)
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status, r.wrote = code, true
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	r.wrote = true
+	return r.ResponseWriter.Write(b)
+}
+
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+func cacheStatic(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		h.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.DB.Ping(ctx); err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// clientIP is the peer address; a reverse proxy in front must be trusted
+// explicitly before X-Forwarded-For would mean anything, so it is ignored.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func bearerToken(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	if t, ok := strings.CutPrefix(h, "Bearer "); ok {
+		return strings.TrimSpace(t)
+	}
+	return ""
+}
