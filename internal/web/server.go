@@ -34,9 +34,20 @@ type Server struct {
 	// SecureCookies marks cookies Secure; on behind HTTPS in production.
 	SecureCookies bool
 
-	pages *pageSet
-	mux   *http.ServeMux
+	pages       *pageSet
+	mux         *http.ServeMux
+	apiPatterns []string
 }
+
+// apiRoute registers an authenticated JSON route.
+func (s *Server) apiRoute(pattern string, h apiHandler) {
+	s.mux.HandleFunc(pattern, s.api(h))
+	s.apiPatterns = append(s.apiPatterns, pattern)
+}
+
+// APIPatterns lists the registered API routes ("METHOD /path"), so a test
+// can hold the OpenAPI document to them.
+func (s *Server) APIPatterns() []string { return append([]string(nil), s.apiPatterns...) }
 
 // New wires the routes.
 func New(s *Server) (*Server, error) {
@@ -65,14 +76,15 @@ func (s *Server) routes() {
 		_, _ = w.Write(openAPI)
 	})
 
-	// JSON API.
+	// JSON API. Every route registered here must be in openapi.json (a test checks).
 	s.mux.HandleFunc("POST /api/v1/login", s.apiLogin)
-	s.mux.HandleFunc("POST /api/v1/logout", s.api(s.apiLogout))
-	s.mux.HandleFunc("GET /api/v1/me", s.api(s.apiMe))
-	s.mux.HandleFunc("GET /api/v1/areas/{code}", s.api(s.apiArea))
-	s.mux.HandleFunc("PATCH /api/v1/areas/{code}", s.api(s.apiAreaPatch))
-	s.mux.HandleFunc("POST /api/v1/areas/{code}/grids", s.api(s.apiAreaAddGrid))
-	s.mux.HandleFunc("GET /api/v1/areas/{code}/history", s.api(s.apiAreaHistory))
+	s.apiPatterns = append(s.apiPatterns, "POST /api/v1/login")
+	s.apiRoute("POST /api/v1/logout", s.apiLogout)
+	s.apiRoute("GET /api/v1/me", s.apiMe)
+	s.apiRoute("GET /api/v1/areas/{code}", s.apiArea)
+	s.apiRoute("PATCH /api/v1/areas/{code}", s.apiAreaPatch)
+	s.apiRoute("POST /api/v1/areas/{code}/grids", s.apiAreaAddGrid)
+	s.apiRoute("GET /api/v1/areas/{code}/history", s.apiAreaHistory)
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, errNotFound, "", "接口不存在")
 	})

@@ -43,6 +43,7 @@ type env struct {
 	DB    *store.DB
 	Srv   *httptest.Server
 	Clock *testClock
+	API   *web.Server
 }
 
 func newEnv(t *testing.T, db *store.DB) *env {
@@ -72,7 +73,7 @@ func newEnv(t *testing.T, db *store.DB) *env {
 	}
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
-	return &env{t: t, DB: db, Srv: ts, Clock: clock}
+	return &env{t: t, DB: db, Srv: ts, Clock: clock, API: srv}
 }
 
 // do sends a JSON request and decodes a JSON answer into out (if not nil).
