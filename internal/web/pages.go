@@ -55,6 +55,7 @@ func loadPages() (*pageSet, error) {
 
 // pageData is what every page template receives.
 type pageData struct {
+	Nav    []navLink
 	Title  string
 	Caller *caller
 	CSRF   string
@@ -64,6 +65,9 @@ type pageData struct {
 }
 
 func (s *Server) render(w http.ResponseWriter, status int, name string, d pageData) {
+	if d.Caller != nil && d.Nav == nil {
+		d.Nav = s.navFor(d.Caller)
+	}
 	t := s.pages.pages[name]
 	if t == nil {
 		s.Log.Error("no template", "name", name)

@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -19,9 +21,6 @@ import (
 
 //go:embed static
 var staticFiles embed.FS
-
-//go:embed openapi.json
-var openAPI []byte
 
 // Server holds what the handlers need. Now is injected so tests can move
 // the clock (lockouts, idle sessions, weeks).
@@ -35,6 +34,8 @@ type Server struct {
 	SecureCookies bool
 
 	pages       *pageSet
+	openAPI     []byte
+	nav         []navItem
 	mux         *http.ServeMux
 	apiPatterns []string
 }
@@ -62,6 +63,9 @@ func New(s *Server) (*Server, error) {
 		return nil, err
 	}
 	s.pages = ps
+	if s.openAPI, err = buildOpenAPI(); err != nil {
+		return nil, err
+	}
 	s.mux = http.NewServeMux()
 	s.routes()
 	return s, nil
@@ -73,7 +77,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /api/openapi.json", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(openAPI)
+		_, _ = w.Write(s.openAPI)
 	})
 
 	// JSON API. Every route registered here must be in openapi.json (a test checks).
@@ -96,6 +100,35 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /{$}", s.page(s.homePage))
 	s.mux.HandleFunc("GET /areas/{code}", s.page(s.areaPage))
 	s.mux.HandleFunc("POST /areas/{code}/grids", s.page(s.areaAddGridSubmit))
+	s.addNav(navItem{Order: 90, Label: "区划", Href: func(c *caller) string { return "/areas/" + c.Area.Code }})
+}
+
+// navItem is one link of the page header. Each part of the product adds
+// its own in its routes function; roles limits who sees it (all when empty).
+type navItem struct {
+	Order int
+	Label string
+	Href  func(c *caller) string
+	Roles []string
+}
+
+func (s *Server) addNav(n navItem) {
+	s.nav = append(s.nav, n)
+	sort.SliceStable(s.nav, func(i, j int) bool { return s.nav[i].Order < s.nav[j].Order })
+}
+
+type navLink struct{ Label, Href string }
+
+// navFor lists the header links a caller may see.
+func (s *Server) navFor(c *caller) []navLink {
+	var out []navLink
+	for _, n := range s.nav {
+		if len(n.Roles) > 0 && !slices.Contains(n.Roles, c.User.Role) {
+			continue
+		}
+		out = append(out, navLink{n.Label, n.Href(c)})
+	}
+	return out
 }
 
 // ServeHTTP adds the cross-cutting layers: panic recovery, security
