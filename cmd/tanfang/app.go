@@ -10,12 +10,15 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"tanfang/internal/areas"
 	"tanfang/internal/audit"
 	"tanfang/internal/auth"
+	"tanfang/internal/pii"
 	"tanfang/internal/store"
 	"tanfang/internal/web"
 )
@@ -117,6 +120,7 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	addr := fs.String("addr", envOr("TANFANG_ADDR", "127.0.0.1:8080"), "listen address (env TANFANG_ADDR)")
 	dsn := dbFlag(fs)
+	keyFile := keyFlag(fs)
 	demo := fs.Bool("demo", false, "fill an empty database with demo accounts (never with real data)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -126,6 +130,10 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer db.Close()
+	keys, err := loadKeys(*dsn, *keyFile)
+	if err != nil {
+		return err
+	}
 	authSvc := &auth.Service{DB: db}
 	if *demo {
 		if err := seedDemo(ctx, db, authSvc, stdout); err != nil {
@@ -134,7 +142,7 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	} else if n, err := authSvc.CountUsers(ctx); err == nil && n == 0 {
 		fmt.Fprintln(stdout, "No accounts yet. Create the first administrator:\n  tanfang user add --db "+*dsn+" --username admin --role admin --area 320700000000   (password on stdin)")
 	}
-	srv, err := web.New(&web.Server{DB: db, Auth: authSvc, Areas: areas.Store{DB: db}})
+	srv, err := web.New(&web.Server{DB: db, Keys: keys, Auth: authSvc, Areas: areas.Store{DB: db}})
 	if err != nil {
 		return err
 	}
@@ -155,6 +163,28 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	return hs.Shutdown(sctx)
+}
+
+// keyFlag is where the master key lives when TANFANG_KEY is not set.
+func keyFlag(fs *flag.FlagSet) *string {
+	return fs.String("key-file", envOr("TANFANG_KEY_FILE", ""), "master key file, created with mode 0600 on first start (env TANFANG_KEY_FILE; default beside an SQLite database, else ./data/tanfang.key)")
+}
+
+// loadKeys finds the master key for personal numbers: TANFANG_KEY, else the
+// key file (by default tanfang.key beside the SQLite file), created on
+// first start; TANFANG_KEY_OLD adds retired keys during a rotation.
+func loadKeys(dsn, keyFile string) (*pii.Keys, error) {
+	if keyFile == "" {
+		keyFile = filepath.Join("data", "tanfang.key")
+		if !store.IsPostgres(dsn) {
+			keyFile = filepath.Join(filepath.Dir(dsn), "tanfang.key")
+		}
+	}
+	keys, err := pii.LoadOrCreate(keyFile, os.Getenv("TANFANG_KEY"))
+	if err != nil {
+		return nil, err
+	}
+	return keys.WithOld(os.Getenv("TANFANG_KEY_OLD"))
 }
 
 // describeDB names the database without printing a password.

@@ -16,6 +16,7 @@ import (
 
 	"tanfang/internal/areas"
 	"tanfang/internal/auth"
+	"tanfang/internal/pii"
 	"tanfang/internal/store"
 )
 
@@ -26,6 +27,7 @@ var staticFiles embed.FS
 // the clock (lockouts, idle sessions, weeks).
 type Server struct {
 	DB    *store.DB
+	Keys  *pii.Keys
 	Auth  *auth.Service
 	Areas areas.Store
 	Now   func() time.Time

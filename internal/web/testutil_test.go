@@ -16,6 +16,7 @@ import (
 	"tanfang/internal/areas"
 	"tanfang/internal/audit"
 	"tanfang/internal/auth"
+	"tanfang/internal/pii"
 	"tanfang/internal/store"
 	"tanfang/internal/web"
 )
@@ -67,7 +68,11 @@ func newEnv(t *testing.T, db *store.DB) *env {
 			t.Fatal(err)
 		}
 	}
-	srv, err := web.New(&web.Server{DB: db, Auth: authSvc, Areas: areas.Store{DB: db}, Now: clock.Now})
+	keys, err := pii.New(bytes.Repeat([]byte{7}, pii.SecretSize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := web.New(&web.Server{DB: db, Keys: keys, Auth: authSvc, Areas: areas.Store{DB: db}, Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
