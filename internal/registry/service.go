@@ -1,0 +1,408 @@
+package registry
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"tanfang/internal/areas"
+	"tanfang/internal/audit"
+	"tanfang/internal/auth"
+	"tanfang/internal/pii"
+	"tanfang/internal/policy/age"
+	"tanfang/internal/store"
+)
+
+// Service keeps elders' files on a database, sealing personal numbers with
+// Keys, with an injected clock. Callers pass the acting user and the scope
+// of their area; a file outside the scope is reported as store.ErrNotFound,
+// so a caller cannot tell "elsewhere" from "nowhere".
+type Service struct {
+	DB   *store.DB
+	Keys *pii.Keys
+	Now  func() time.Time
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// scopeRange is the code range of sc; an empty scope sees nothing (its
+// range would otherwise cover every code).
+func scopeRange(sc areas.Scope) (lo, hi string, ok bool) {
+	if sc.Prefix == "" {
+		return "", "", false
+	}
+	lo, hi = sc.Range()
+	return lo, hi, true
+}
+
+// load reads one file in scope; in a PostgreSQL transaction the row is
+// locked, so concurrent writers queue instead of racing on the version.
+func (s *Service) load(ctx context.Context, q store.Querier, sc areas.Scope, id int64, lock bool) (row, error) {
+	lo, hi, ok := scopeRange(sc)
+	if !ok {
+		return row{}, store.ErrNotFound
+	}
+	query := "SELECT " + selectCols + " FROM elders WHERE id = ? AND area_code >= ? AND area_code < ?"
+	if lock && s.DB.Dialect == store.Postgres {
+		query += " FOR UPDATE"
+	}
+	r, err := scanRow(q.QueryRow(ctx, query, id, lo, hi))
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return r, fmt.Errorf("load elder %d: %w", id, err)
+	}
+	return r, err
+}
+
+func (a Actor) entry(action string, r *row, outcome, detail string, at time.Time) audit.Entry {
+	return audit.Entry{
+		At: at, ActorID: a.UserID, Actor: a.Username, Action: action, TargetType: "elder",
+		TargetID: strconv.FormatInt(r.ID, 10), AreaCode: r.AreaCode, IP: a.IP, Outcome: outcome, Detail: detail,
+	}
+}
+
+// checkArea accepts only a village or grid, in the caller's scope, that is
+// still in use.
+func checkArea(ctx context.Context, q store.Querier, c *checker, inScope bool, field, code string) {
+	if code == "" || c.failed(field) {
+		return
+	}
+	if !inScope {
+		c.add(field, "不在您的管辖范围内")
+		return
+	}
+	var level string
+	var retired bool
+	err := q.QueryRow(ctx, "SELECT level, retired_at IS NOT NULL FROM areas WHERE code = ?", code).Scan(&level, &retired)
+	switch {
+	case err != nil:
+		c.add(field, "区划代码%s不存在", code)
+	case level != areas.Village && level != areas.Grid:
+		c.add(field, "老人档案须建在村（居）或网格，%s是%s级区划", code, areas.LevelName(level))
+	case retired:
+		c.add(field, "区划%s已撤销，请选择现用的村（居）或网格", code)
+	}
+}
+
+// household resolves HouseholdWith: the household id to join, or 0 for a
+// household of one's own; ok is false when the input does not touch it.
+func (s *Service) household(ctx context.Context, q store.Querier, c *checker, sc areas.Scope, with *int64, self int64) (id int64, ok bool) {
+	if with == nil {
+		return 0, false
+	}
+	if *with == 0 {
+		return 0, true
+	}
+	if *with == self {
+		c.add("household_with", "不能与本人同户")
+		return 0, false
+	}
+	other, err := s.load(ctx, q, sc, *with, false)
+	if err != nil {
+		c.add("household_with", "未找到编号为%d的老人档案", *with)
+		return 0, false
+	}
+	return other.HouseholdID, true
+}
+
+// holder finds the active file holding an ID number, under any key of the
+// ring, other than the file except.
+func (s *Service) holder(ctx context.Context, q store.Querier, idNumber string, except int64) (*DuplicateError, error) {
+	hashes := s.Keys.Lookups(kindID, idNumber)
+	args := []any{except}
+	for _, h := range hashes {
+		args = append(args, h)
+	}
+	var areaCode string
+	var id int64
+	err := q.QueryRow(ctx, "SELECT id, area_code FROM elders WHERE active = 1 AND id <> ? AND id_hmac IN ("+
+		placeholders(len(hashes))+") ORDER BY id LIMIT 1", args...).Scan(&id, &areaCode)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("look up ID number: %w", err)
+	}
+	return &DuplicateError{AreaCode: areaCode, ElderID: id}, nil
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+// maskDuplicate replaces the holder's village by its town, names county and
+// town only, and keeps the file id only for a caller who may open it.
+func (s *Service) maskDuplicate(ctx context.Context, sc areas.Scope, d *DuplicateError) {
+	if !sc.Contains(d.AreaCode) {
+		d.ElderID = 0
+	}
+	chain, err := areas.Store{DB: s.DB}.Ancestors(ctx, d.AreaCode)
+	d.AreaCode, d.AreaMasked = "", "其他地区"
+	if err != nil {
+		return
+	}
+	var name strings.Builder
+	for _, a := range chain {
+		switch a.Level {
+		case areas.County:
+			name.WriteString(a.Name)
+		case areas.Town:
+			name.WriteString(a.Name)
+			d.AreaCode = a.Code
+		}
+	}
+	if name.Len() > 0 {
+		d.AreaMasked = name.String() + "…"
+	}
+}
+
+func (s *Service) insertVersion(ctx context.Context, tx *store.Tx, r *row, kind, fromArea string, changes map[string]Change, reason string, a Actor, at time.Time) error {
+	js, err := json.Marshal(changes)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO elder_versions (elder_id, version, kind, at, actor_id, actor, area_code, from_area_code, changes, reason)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.ID, r.Version, kind, store.FormatTime(at), a.UserID, a.Username, r.AreaCode, fromArea, string(js), reason)
+	if err != nil {
+		return fmt.Errorf("record version %d of elder %d: %w", r.Version, r.ID, err)
+	}
+	return nil
+}
+
+// write seals r, refreshes its incomplete flag and stores it over version
+// prev; it reports a conflict if another writer got there first.
+func (s *Service) write(ctx context.Context, tx *store.Tx, r *row, prev int, today age.Date) error {
+	r.seal(s.Keys)
+	r.Incomplete = len(Completeness(r.elder(today))) > 0
+	names, vals := r.writeCols()
+	res, err := tx.Exec(ctx, "UPDATE elders SET "+strings.Join(names, " = ?, ")+" = ? WHERE id = ? AND version = ?",
+		append(vals, r.ID, prev)...)
+	if err != nil {
+		if store.IsUniqueViolation(err) {
+			return errRace
+		}
+		return fmt.Errorf("update elder %d: %w", r.ID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return fmt.Errorf("update elder %d: %w", r.ID, store.ErrConflict)
+	}
+	return nil
+}
+
+// errRace marks a unique-index violation: another writer registered the
+// same ID number between our check and our write.
+var errRace = errors.New("duplicate ID number written concurrently")
+
+// raceToDuplicate turns errRace into the DuplicateError the check would
+// have given, once the failed transaction is gone.
+func (s *Service) raceToDuplicate(ctx context.Context, sc areas.Scope, err error, idNumber string, except int64) error {
+	if !errors.Is(err, errRace) {
+		return err
+	}
+	d, herr := s.holder(ctx, s.DB, idNumber, except)
+	if herr != nil || d == nil {
+		return fmt.Errorf("%w: %w", store.ErrConflict, errors.Join(err, herr))
+	}
+	s.maskDuplicate(ctx, sc, d)
+	return d
+}
+
+// Create registers a new file in an area of sc. It returns a
+// *ValidationError listing every field's problem, or a *DuplicateError when
+// the ID number already has an active file anywhere. The file, its first
+// version and an audit entry commit together.
+func (s *Service) Create(ctx context.Context, actor Actor, sc areas.Scope, in Input) (Elder, error) {
+	now := s.now()
+	today := age.DateOf(now)
+	ts := store.FormatTime(now)
+	c := &checker{today: today}
+	r := row{Status: StatusActive, Active: true, FCReachable: true, Version: 1, CreatedAt: ts, UpdatedAt: ts}
+	c.apply(in, &r, true)
+	c.crossCheck(&r)
+	var dup *DuplicateError
+	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+		checkArea(ctx, tx, c, sc.Contains(r.AreaCode), "area_code", r.AreaCode)
+		household, _ := s.household(ctx, tx, c, sc, in.HouseholdWith, 0)
+		if err := c.err(); err != nil {
+			return err
+		}
+		d, err := s.holder(ctx, tx, r.idNumber, 0)
+		if err != nil {
+			return err
+		}
+		if d != nil {
+			dup = d
+			return d
+		}
+		r.seal(s.Keys)
+		r.Incomplete = len(Completeness(r.elder(today))) > 0
+		names, vals := r.writeCols()
+		id, err := tx.InsertID(ctx, "INSERT INTO elders ("+strings.Join(names, ", ")+") VALUES ("+placeholders(len(names))+")", vals...)
+		if err != nil {
+			if store.IsUniqueViolation(err) {
+				return errRace
+			}
+			return fmt.Errorf("insert elder: %w", err)
+		}
+		r.ID, r.HouseholdID = id, household
+		if household == 0 {
+			r.HouseholdID = id
+		}
+		if _, err := tx.Exec(ctx, "UPDATE elders SET household_id = ? WHERE id = ?", r.HouseholdID, id); err != nil {
+			return fmt.Errorf("set household: %w", err)
+		}
+		if err := s.insertVersion(ctx, tx, &r, "created", "", diff(nil, &r), "", actor, now); err != nil {
+			return err
+		}
+		return audit.Append(ctx, tx, actor.entry("elder.create", &r, audit.OK, "version=1", now))
+	})
+	if dup != nil {
+		s.maskDuplicate(ctx, sc, dup)
+		return Elder{}, dup
+	}
+	if err != nil {
+		return Elder{}, s.raceToDuplicate(ctx, sc, err, r.idNumber, 0)
+	}
+	return r.elder(today), nil
+}
+
+// Get returns one file in scope and audits the read.
+func (s *Service) Get(ctx context.Context, actor Actor, sc areas.Scope, id int64) (Elder, error) {
+	now := s.now()
+	r, err := s.load(ctx, s.DB, sc, id, false)
+	if err != nil {
+		return Elder{}, err
+	}
+	if err := audit.Log(ctx, s.DB, actor.entry("elder.read", &r, audit.OK, "", now)); err != nil {
+		return Elder{}, err
+	}
+	return r.elder(age.DateOf(now)), nil
+}
+
+// Update applies a patch to the file at version; a stale version gives a
+// *VersionConflict holding the current file. The changed fields (personal
+// numbers masked) become a new version, audited. A patch that changes
+// nothing writes nothing and returns the file as it is.
+func (s *Service) Update(ctx context.Context, actor Actor, sc areas.Scope, id int64, version int, patch Input, reason string) (Elder, error) {
+	now := s.now()
+	today := age.DateOf(now)
+	var out Elder
+	var dup *DuplicateError
+	var idNumber string
+	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+		r, err := s.load(ctx, tx, sc, id, true)
+		if err != nil {
+			return err
+		}
+		if r.Version != version {
+			return &VersionConflict{Current: r.elder(today)}
+		}
+		if err := r.open(s.Keys); err != nil {
+			return err
+		}
+		old := r
+		c := &checker{today: today}
+		c.apply(patch, &r, false)
+		if h, ok := s.household(ctx, tx, c, sc, patch.HouseholdWith, r.ID); ok {
+			r.HouseholdID = h
+			if h == 0 {
+				r.HouseholdID = r.ID
+			}
+		}
+		c.crossCheck(&r)
+		c.text("reason", "修改原因", &reason, 200, &reason)
+		if err := c.err(); err != nil {
+			return err
+		}
+		idNumber = r.idNumber
+		if r.Active && r.idNumber != old.idNumber {
+			d, err := s.holder(ctx, tx, r.idNumber, r.ID)
+			if err != nil {
+				return err
+			}
+			if d != nil {
+				dup = d
+				return d
+			}
+		}
+		changes := diff(&old, &r)
+		if len(changes) == 0 {
+			out = old.elder(today)
+			return nil
+		}
+		r.Version++
+		r.UpdatedAt = store.FormatTime(now)
+		if err := s.write(ctx, tx, &r, version, today); err != nil {
+			return err
+		}
+		if err := s.insertVersion(ctx, tx, &r, "updated", "", changes, reason, actor, now); err != nil {
+			return err
+		}
+		detail := fmt.Sprintf("version=%d fields=%s", r.Version, strings.Join(sortedKeys(changes), ","))
+		if err := audit.Append(ctx, tx, actor.entry("elder.update", &r, audit.OK, detail, now)); err != nil {
+			return err
+		}
+		out = r.elder(today)
+		return nil
+	})
+	if dup != nil {
+		s.maskDuplicate(ctx, sc, dup)
+		return Elder{}, dup
+	}
+	if err != nil {
+		return Elder{}, s.raceToDuplicate(ctx, sc, err, idNumber, id)
+	}
+	return out, nil
+}
+
+func sortedKeys(m map[string]Change) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// revealRoles may see one file's full numbers (DOMAIN §7); visitors work
+// from masked numbers.
+var revealRoles = map[string]bool{
+	auth.RoleAdmin: true, auth.RoleCity: true, auth.RoleCounty: true, auth.RoleTown: true, auth.RoleVillage: true,
+}
+
+// Reveal returns one file's full ID number and phone, for permitted roles
+// only; every reveal, and every refused attempt, is audited.
+func (s *Service) Reveal(ctx context.Context, actor Actor, sc areas.Scope, id int64) (idNumber, phone string, err error) {
+	now := s.now()
+	r, err := s.load(ctx, s.DB, sc, id, false)
+	if err != nil {
+		return "", "", err
+	}
+	if !revealRoles[actor.Role] {
+		if err := audit.Log(ctx, s.DB, actor.entry("elder.reveal", &r, audit.Denied, "role="+actor.Role, now)); err != nil {
+			return "", "", err
+		}
+		return "", "", ErrForbidden
+	}
+	if idNumber, err = s.Keys.Open(kindID, r.IDEnc); err != nil {
+		return "", "", fmt.Errorf("elder %d: %w", id, err)
+	}
+	if phone, err = s.Keys.Open(kindPhone, r.PhoneEnc); err != nil {
+		return "", "", fmt.Errorf("elder %d: %w", id, err)
+	}
+	if err := audit.Log(ctx, s.DB, actor.entry("elder.reveal", &r, audit.OK, "fields=id_number,phone", now)); err != nil {
+		return "", "", err
+	}
+	return idNumber, phone, nil
+}
