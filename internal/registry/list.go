@@ -36,9 +36,34 @@ const MaxPageSize = 100
 // and then by file id, and how many match in all. Items never carry full
 // numbers. Lists are not audited; opening a file (Get) is.
 func (s *Service) List(ctx context.Context, actor Actor, sc areas.Scope, f Filter) ([]Elder, int, error) {
+	cond, args, err := s.where(ctx, sc, f)
+	if err != nil {
+		return nil, 0, err
+	}
+	if cond == "" {
+		return []Elder{}, 0, nil
+	}
+	var total int
+	if err := s.DB.QueryRow(ctx, "SELECT COUNT(*) FROM elders WHERE "+cond, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count elders: %w", err)
+	}
+	size := f.PageSize
+	if size <= 0 {
+		size = 20
+	}
+	size = min(size, MaxPageSize)
+	page := max(f.Page, 1)
+	items, err := s.query(ctx, "SELECT "+selectCols+" FROM elders WHERE "+cond+
+		fmt.Sprintf(" ORDER BY area_code, id LIMIT %d OFFSET %d", size, (page-1)*size), args...)
+	return items, total, err
+}
+
+// where turns a filter into SQL conditions over elders, scope included;
+// an empty condition means the scope sees nothing.
+func (s *Service) where(ctx context.Context, sc areas.Scope, f Filter) (string, []any, error) {
 	lo, hi, ok := scopeRange(sc)
 	if !ok {
-		return []Elder{}, 0, nil
+		return "", nil, nil
 	}
 	c := &checker{}
 	where := []string{"area_code >= ?", "area_code < ?"}
@@ -87,22 +112,9 @@ func (s *Service) List(ctx context.Context, actor Actor, sc areas.Scope, f Filte
 		args = append(args, f.Class)
 	}
 	if err := c.err(); err != nil {
-		return nil, 0, err
+		return "", nil, err
 	}
-	cond := strings.Join(where, " AND ")
-	var total int
-	if err := s.DB.QueryRow(ctx, "SELECT COUNT(*) FROM elders WHERE "+cond, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("count elders: %w", err)
-	}
-	size := f.PageSize
-	if size <= 0 {
-		size = 20
-	}
-	size = min(size, MaxPageSize)
-	page := max(f.Page, 1)
-	items, err := s.query(ctx, "SELECT "+selectCols+" FROM elders WHERE "+cond+
-		fmt.Sprintf(" ORDER BY area_code, id LIMIT %d OFFSET %d", size, (page-1)*size), args...)
-	return items, total, err
+	return strings.Join(where, " AND "), args, nil
 }
 
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)

@@ -224,57 +224,21 @@ func (s *Service) raceToDuplicate(ctx context.Context, sc areas.Scope, err error
 // version and an audit entry commit together.
 func (s *Service) Create(ctx context.Context, actor Actor, sc areas.Scope, in Input) (Elder, error) {
 	now := s.now()
-	today := age.DateOf(now)
-	ts := store.FormatTime(now)
-	c := &checker{today: today}
-	r := row{Status: StatusActive, Active: true, FCReachable: true, Version: 1, CreatedAt: ts, UpdatedAt: ts}
-	c.apply(in, &r, true)
-	c.crossCheck(&r)
-	var dup *DuplicateError
+	var r row
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
-		checkArea(ctx, tx, c, sc.Contains(r.AreaCode), "area_code", r.AreaCode)
-		household, _ := s.household(ctx, tx, c, sc, in.HouseholdWith, 0)
-		if err := c.err(); err != nil {
-			return err
-		}
-		d, err := s.holder(ctx, tx, r.idNumber, 0)
-		if err != nil {
-			return err
-		}
-		if d != nil {
-			dup = d
-			return d
-		}
-		r.seal(s.Keys)
-		r.Incomplete = len(Completeness(r.elder(today))) > 0
-		names, vals := r.writeCols()
-		id, err := tx.InsertID(ctx, "INSERT INTO elders ("+strings.Join(names, ", ")+") VALUES ("+placeholders(len(names))+")", vals...)
-		if err != nil {
-			if store.IsUniqueViolation(err) {
-				return errRace
-			}
-			return fmt.Errorf("insert elder: %w", err)
-		}
-		r.ID, r.HouseholdID = id, household
-		if household == 0 {
-			r.HouseholdID = id
-		}
-		if _, err := tx.Exec(ctx, "UPDATE elders SET household_id = ? WHERE id = ?", r.HouseholdID, id); err != nil {
-			return fmt.Errorf("set household: %w", err)
-		}
-		if err := s.insertVersion(ctx, tx, &r, "created", "", diff(nil, &r), "", actor, now); err != nil {
-			return err
-		}
-		return audit.Append(ctx, tx, actor.entry("elder.create", &r, audit.OK, "version=1", now))
+		var err error
+		r, err = s.create(ctx, tx, actor, sc, in, "", now)
+		return err
 	})
-	if dup != nil {
+	var dup *DuplicateError
+	if errors.As(err, &dup) {
 		s.maskDuplicate(ctx, sc, dup)
 		return Elder{}, dup
 	}
 	if err != nil {
 		return Elder{}, s.raceToDuplicate(ctx, sc, err, r.idNumber, 0)
 	}
-	return r.elder(today), nil
+	return r.elder(age.DateOf(now)), nil
 }
 
 // Get returns one file in scope and audits the read.
@@ -296,74 +260,21 @@ func (s *Service) Get(ctx context.Context, actor Actor, sc areas.Scope, id int64
 // nothing writes nothing and returns the file as it is.
 func (s *Service) Update(ctx context.Context, actor Actor, sc areas.Scope, id int64, version int, patch Input, reason string) (Elder, error) {
 	now := s.now()
-	today := age.DateOf(now)
-	var out Elder
-	var dup *DuplicateError
-	var idNumber string
+	var r row
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
-		r, err := s.load(ctx, tx, sc, id, true)
-		if err != nil {
-			return err
-		}
-		if r.Version != version {
-			return &VersionConflict{Current: r.elder(today)}
-		}
-		if err := r.open(s.Keys); err != nil {
-			return err
-		}
-		old := r
-		c := &checker{today: today}
-		c.apply(patch, &r, false)
-		if h, ok := s.household(ctx, tx, c, sc, patch.HouseholdWith, r.ID); ok {
-			r.HouseholdID = h
-			if h == 0 {
-				r.HouseholdID = r.ID
-			}
-		}
-		c.crossCheck(&r)
-		c.text("reason", "修改原因", &reason, 200, &reason)
-		if err := c.err(); err != nil {
-			return err
-		}
-		idNumber = r.idNumber
-		if r.Active && r.idNumber != old.idNumber {
-			d, err := s.holder(ctx, tx, r.idNumber, r.ID)
-			if err != nil {
-				return err
-			}
-			if d != nil {
-				dup = d
-				return d
-			}
-		}
-		changes := diff(&old, &r)
-		if len(changes) == 0 {
-			out = old.elder(today)
-			return nil
-		}
-		r.Version++
-		r.UpdatedAt = store.FormatTime(now)
-		if err := s.write(ctx, tx, &r, version, today); err != nil {
-			return err
-		}
-		if err := s.insertVersion(ctx, tx, &r, "updated", "", changes, reason, actor, now); err != nil {
-			return err
-		}
-		detail := fmt.Sprintf("version=%d fields=%s", r.Version, strings.Join(sortedKeys(changes), ","))
-		if err := audit.Append(ctx, tx, actor.entry("elder.update", &r, audit.OK, detail, now)); err != nil {
-			return err
-		}
-		out = r.elder(today)
-		return nil
+		var err error
+		r, _, err = s.update(ctx, tx, actor, sc, id, version, patch, reason, now)
+		return err
 	})
-	if dup != nil {
+	var dup *DuplicateError
+	if errors.As(err, &dup) {
 		s.maskDuplicate(ctx, sc, dup)
 		return Elder{}, dup
 	}
 	if err != nil {
-		return Elder{}, s.raceToDuplicate(ctx, sc, err, idNumber, id)
+		return Elder{}, s.raceToDuplicate(ctx, sc, err, r.idNumber, id)
 	}
-	return out, nil
+	return r.elder(age.DateOf(now)), nil
 }
 
 func sortedKeys(m map[string]Change) []string {
