@@ -11,10 +11,14 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
+	"time"
 
 	"tanfang/internal/areas"
 	"tanfang/internal/auth"
+	"tanfang/internal/policy/age"
+	"tanfang/internal/registry"
 )
 
 //go:embed templates/*.html
@@ -26,11 +30,54 @@ const (
 )
 
 // pageSet holds one parsed template per page, each joined with the layout.
-type pageSet struct{ pages map[string]*template.Template }
+type pageSet struct {
+	pages map[string]*template.Template
+	// frags are templates named frag_*.html, rendered into parts of pages
+	// (blocks other parts add to the elder's page).
+	frags map[string]*template.Template
+}
 
 var funcs = template.FuncMap{
 	"levelName": areas.LevelName,
 	"roleName":  func(r string) string { return auth.RoleNames[r] },
+	// val, has and fieldErr read form values and errors in templates.
+	"val": func(v url.Values, k string) string { return v.Get(k) },
+	"has": func(v url.Values, k, want string) bool { return slices.Contains(v[k], want) },
+	"fieldErr": func(m map[string]string, k string) string {
+		return m[k]
+	},
+	"label": registry.Label,
+	"labels": func(cs []registry.Choice, codes []string) string {
+		out := make([]string, len(codes))
+		for i, c := range codes {
+			out[i] = registry.Label(cs, c)
+		}
+		return strings.Join(out, "、")
+	},
+	"yesno": func(b *bool) string {
+		switch {
+		case b == nil:
+			return "未填"
+		case *b:
+			return "是"
+		}
+		return "否"
+	},
+	"deref": func(b *bool) bool { return b != nil && *b },
+	"list":  func(xs ...string) []string { return xs },
+	"versionKind": func(k string) string {
+		return map[string]string{"created": "建档", "updated": "修改", "status": "状态变更", "transferred": "档案转移"}[k]
+	},
+	"fmtTime": func(t time.Time) string { return t.In(age.Shanghai).Format("2006-01-02 15:04") },
+	"classLabel": func(c string) string {
+		switch c {
+		case "A", "B", "C":
+			return c + "类"
+		case "none":
+			return "不在探访范围"
+		}
+		return "未分类"
+	},
 }
 
 func loadPages() (*pageSet, error) {
@@ -38,10 +85,18 @@ func loadPages() (*pageSet, error) {
 	if err != nil {
 		return nil, err
 	}
-	ps := &pageSet{pages: map[string]*template.Template{}}
+	ps := &pageSet{pages: map[string]*template.Template{}, frags: map[string]*template.Template{}}
 	for _, n := range names {
 		base := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
 		if base == "layout" {
+			continue
+		}
+		if strings.HasPrefix(base, "frag_") {
+			t, err := template.New(base + ".html").Funcs(funcs).ParseFS(templateFiles, n)
+			if err != nil {
+				return nil, fmt.Errorf("template %s: %w", n, err)
+			}
+			ps.frags[base] = t
 			continue
 		}
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", n)
@@ -84,6 +139,19 @@ func (s *Server) render(w http.ResponseWriter, status int, name string, d pageDa
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_, _ = w.Write([]byte(b.String()))
+}
+
+// fragment renders a frag_*.html template to HTML for embedding in a page.
+func (s *Server) fragment(name string, data any) (template.HTML, error) {
+	t := s.pages.frags[name]
+	if t == nil {
+		return "", fmt.Errorf("no fragment %s", name)
+	}
+	var b strings.Builder
+	if err := t.Execute(&b, data); err != nil {
+		return "", fmt.Errorf("fragment %s: %w", name, err)
+	}
+	return template.HTML(b.String()), nil
 }
 
 // csrfToken returns the request's CSRF token, setting the cookie when the

@@ -17,6 +17,7 @@ import (
 	"tanfang/internal/areas"
 	"tanfang/internal/auth"
 	"tanfang/internal/pii"
+	"tanfang/internal/registry"
 	"tanfang/internal/store"
 )
 
@@ -30,7 +31,9 @@ type Server struct {
 	Keys  *pii.Keys
 	Auth  *auth.Service
 	Areas areas.Store
-	Now   func() time.Time
+	// Registry is built by New from DB, Keys and Now.
+	Registry *registry.Service
+	Now      func() time.Time
 	Log   *slog.Logger
 	// SecureCookies marks cookies Secure; on behind HTTPS in production.
 	SecureCookies bool
@@ -40,6 +43,8 @@ type Server struct {
 	nav         []navItem
 	mux         *http.ServeMux
 	apiPatterns []string
+	// elderSections add blocks to the elder's page (class, pairing, visits).
+	elderSections []func(r *http.Request, c *caller, e registry.Elder) (elderSection, bool)
 }
 
 // apiRoute registers an authenticated JSON route.
@@ -65,6 +70,7 @@ func New(s *Server) (*Server, error) {
 		return nil, err
 	}
 	s.pages = ps
+	s.Registry = &registry.Service{DB: s.DB, Keys: s.Keys, Now: s.Now}
 	if s.openAPI, err = buildOpenAPI(); err != nil {
 		return nil, err
 	}
@@ -102,6 +108,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /{$}", s.page(s.homePage))
 	s.mux.HandleFunc("GET /areas/{code}", s.page(s.areaPage))
 	s.mux.HandleFunc("POST /areas/{code}/grids", s.page(s.areaAddGridSubmit))
+	s.eldersRoutes()
 	s.addNav(navItem{Order: 90, Label: "区划", Href: func(c *caller) string { return "/areas/" + c.Area.Code }})
 }
 
