@@ -2,8 +2,8 @@ package web
 
 import (
 	"errors"
-	"html/template"
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
@@ -25,7 +25,7 @@ type elderForm struct {
 
 type elderChoices struct {
 	Living, Body, Economic, Partner, Child, Help, Relations, Statuses []registry.Choice
-	Villages                                                         []villageOption
+	Villages                                                          []villageOption
 }
 
 type villageOption struct{ Code, Label string }
@@ -74,9 +74,6 @@ func inputFromForm(f url.Values, editing bool) registry.Input {
 	typedOnly := func(name string) *string {
 		v := strings.TrimSpace(f.Get(name))
 		if v == "" {
-			if editing {
-				return nil
-			}
 			return nil
 		}
 		return &v
@@ -111,11 +108,11 @@ func inputFromForm(f url.Values, editing bool) registry.Input {
 		EconomicStatus: list("economic_status"), FamilyPlanningSpecial: check("family_planning_special"), LeftBehind: check("left_behind"),
 		PartnerCondition: str("partner_condition"), CaresForChildCondition: str("cares_for_child_condition"),
 		DisabilityCertificate: typedOnly("disability_certificate"),
-		PensionMonthly: amount("pension_monthly"), AssistanceMonthly: amount("assistance_monthly"), SubsidyMonthly: amount("subsidy_monthly"),
+		PensionMonthly:        amount("pension_monthly"), AssistanceMonthly: amount("assistance_monthly"), SubsidyMonthly: amount("subsidy_monthly"),
 		FirstContact: &registry.FirstContactInput{Name: str("first_contact.name"), Relation: str("first_contact.relation"),
 			Phone: typedOnly("first_contact.phone"), Address: str("first_contact.address"), Reachable: check("first_contact.reachable")},
 		VillageContact: &registry.VillageContactInput{Name: str("village_contact.name"), Phone: typedOnly("village_contact.phone")},
-		Willing: triState("willing"), DeclineReason: str("decline_reason"), ConsentSigner: str("consent_signer"),
+		Willing:        triState("willing"), DeclineReason: str("decline_reason"), ConsentSigner: str("consent_signer"),
 		ConsentSignedOn: str("consent_signed_on"), ConsentHome: check("consent_home"), ConsentHomeForCall: check("consent_home_for_call"),
 		HelpChannels: list("help_channels"), HelpChannelsOther: str("help_channels_other"), Measures: str("measures"),
 		Collector: str("collector"), CollectedOn: str("collected_on"),

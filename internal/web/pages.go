@@ -92,7 +92,7 @@ func loadPages() (*pageSet, error) {
 			continue
 		}
 		if strings.HasPrefix(base, "frag_") {
-			t, err := template.New(base + ".html").Funcs(funcs).ParseFS(templateFiles, n)
+			t, err := template.New(base+".html").Funcs(funcs).ParseFS(templateFiles, n)
 			if err != nil {
 				return nil, fmt.Errorf("template %s: %w", n, err)
 			}

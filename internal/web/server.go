@@ -34,7 +34,7 @@ type Server struct {
 	// Registry is built by New from DB, Keys and Now.
 	Registry *registry.Service
 	Now      func() time.Time
-	Log   *slog.Logger
+	Log      *slog.Logger
 	// SecureCookies marks cookies Secure; on behind HTTPS in production.
 	SecureCookies bool
 
