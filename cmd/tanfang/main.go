@@ -22,9 +22,12 @@ Usage:
   tanfang user add --username U --role ROLE --area CODE [--name NAME] [--db DB]
                                                      create an account (password on stdin)
   tanfang audit verify [--db DB]                     check the audit log's hash chain
+  tanfang backup --out FILE [--db DB]                copy an SQLite database while it runs
+  tanfang rekey [--db DB]                            re-seal personal numbers after a key rotation
 
 DB is a file path (embedded SQLite, default ./data/tanfang.db) or a
-postgres:// URL. Environment: TANFANG_ADDR, TANFANG_DB, TANFANG_KEY.
+postgres:// URL. Environment: TANFANG_ADDR, TANFANG_DB, TANFANG_KEY,
+TANFANG_KEY_FILE, TANFANG_KEY_OLD.
 `
 
 func main() {
@@ -67,6 +70,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 			return usageError{"usage: tanfang audit verify ..."}
 		}
 		return cmdAuditVerify(ctx, args[2:], stdout)
+	case "backup":
+		return cmdBackup(ctx, args[1:], stdout)
+	case "rekey":
+		return cmdRekey(ctx, args[1:], stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
