@@ -194,6 +194,10 @@ func (s *Server) renderElderForm(w http.ResponseWriter, r *http.Request, c *call
 	}
 	form.Choices = choices()
 	form.Choices.Villages = vs
+	if len(vs) == 1 && form.Values.Get("area_code") == "" {
+		// A village account has one place to register people: choose it.
+		form.Values.Set("area_code", vs[0].Code)
+	}
 	if form.Errors == nil {
 		form.Errors = map[string]string{}
 	}
