@@ -1,0 +1,122 @@
+package classes
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"tanfang/internal/policy/age"
+	"tanfang/internal/store"
+)
+
+// batch is how many files one transaction reclassifies: enough to make
+// commits cheap, few enough that SQLite's one writer is never held long.
+const batch = 50
+
+// RunDaily reclassifies every active file due on now's Shanghai day: the
+// age crossings classify.NextChange foresaw (an elder living alone becomes
+// class A on the 80th birthday), files never classified, and files a
+// county's new rules left due.
+func (s *Service) RunDaily(ctx context.Context, now time.Time) (Applied, error) {
+	return s.recomputeDue(ctx, now, everywhere[0], everywhere[1], CauseDaily, time.Time{})
+}
+
+// recomputeDue works through the due files with codes in [lo, hi) in id
+// order until done or, when deadline is set, until the deadline passes;
+// Pending then counts what is left.
+func (s *Service) recomputeDue(ctx context.Context, now time.Time, lo, hi, cause string, deadline time.Time) (Applied, error) {
+	today := age.DateOf(now).String()
+	var ap Applied
+	var after int64
+	for {
+		if !deadline.IsZero() && time.Now().After(deadline) {
+			n, err := countDue(ctx, s.DB, today, lo, hi, after)
+			ap.Pending = n
+			return ap, err
+		}
+		ids, err := dueIDs(ctx, s.DB, today, lo, hi, after)
+		if err != nil || len(ids) == 0 {
+			return ap, err
+		}
+		changed := 0
+		err = s.DB.InTx(ctx, func(tx *store.Tx) error {
+			changed = 0
+			for _, id := range ids {
+				c, err := Recompute(ctx, tx, id, cause, now)
+				if err != nil {
+					return err
+				}
+				if c {
+					changed++
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return ap, fmt.Errorf("reclassify: %w", err)
+		}
+		ap.Reclassified += len(ids)
+		ap.Changed += changed
+		after = ids[len(ids)-1]
+	}
+}
+
+const dueWhere = "active = 1 AND class_next_check <> '' AND class_next_check <= ? AND area_code >= ? AND area_code < ? AND id > ?"
+
+func dueIDs(ctx context.Context, db *store.DB, today, lo, hi string, after int64) ([]int64, error) {
+	rows, err := db.Query(ctx, "SELECT id FROM elders WHERE "+dueWhere+" ORDER BY id LIMIT ?", today, lo, hi, after, batch)
+	if err != nil {
+		return nil, fmt.Errorf("due files: %w", err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+func countDue(ctx context.Context, db *store.DB, today, lo, hi string, after int64) (int, error) {
+	var n int
+	err := db.QueryRow(ctx, "SELECT COUNT(*) FROM elders WHERE "+dueWhere, today, lo, hi, after).Scan(&n)
+	return n, err
+}
+
+// Start runs the reclassification job until ctx ends: at once, then every
+// hour. Only files due on the Shanghai day are touched, so age crossings
+// are applied once, early on the day they happen, and a county's rule
+// change left unfinished by its request is completed within the hour.
+// serve calls it; several app servers may each run one, since a second
+// pass over the same file finds nothing to change.
+func (s *Service) Start(ctx context.Context, log *slog.Logger) {
+	run := func() {
+		ap, err := s.RunDaily(ctx, s.now())
+		if err != nil {
+			if ctx.Err() == nil {
+				log.Error("daily reclassification", "err", err)
+			}
+			return
+		}
+		if ap.Reclassified > 0 {
+			log.Info("daily reclassification", "files", ap.Reclassified, "changed", ap.Changed)
+		}
+	}
+	go func() {
+		run()
+		t := time.NewTicker(time.Hour)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				run()
+			}
+		}
+	}()
+}
