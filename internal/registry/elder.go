@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"tanfang/internal/classes"
 	"tanfang/internal/store"
 )
 
@@ -155,12 +156,14 @@ type Elder struct {
 	StatusTo               string         `json:"status_to"`
 	StatusReason           string         `json:"status_reason"`
 	Active                 bool           `json:"active"`
-	Class                  string         `json:"class"`
 	Incomplete             bool           `json:"incomplete"`
 	Missing                []string       `json:"missing"`
 	Version                int            `json:"version"`
 	CreatedAt              time.Time      `json:"created_at"`
 	UpdatedAt              time.Time      `json:"updated_at"`
+	// Summary carries the read-only class, class_reasons and, under an
+	// override, class_computed and class_override_reason (R-CLS-1..4).
+	classes.Summary
 }
 
 // Actor is who acts, for permission checks and the audit log.

@@ -262,7 +262,7 @@ func testCreateGetList(t *testing.T, w *world) {
 		{"incomplete", Filter{Incomplete: ptr(true)}, []string{"李示例", "张测试"}},
 		{"complete", Filter{Incomplete: ptr(false)}, []string{"王样本"}},
 		{"status", Filter{Status: StatusDeceased}, nil},
-		{"class not yet set", Filter{Class: "A"}, nil},
+		{"class, computed on create (R-CLS-1 A1: 81, alone)", Filter{Class: "A"}, []string{"王样本"}},
 		{"page 2 of size 2", Filter{Page: 2, PageSize: 2}, []string{"张测试"}},
 	}
 	for _, c := range cases {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"tanfang/internal/classes"
 	"tanfang/internal/pii"
 	"tanfang/internal/policy/age"
 	"tanfang/internal/policy/mask"
@@ -59,12 +60,13 @@ type row struct {
 	Status, StatusFrom        string
 	StatusTo, StatusReason    string
 	Active                    bool
-	Class                     string
 	Incomplete                bool
 	Version                   int
 	CreatedAt, UpdatedAt      string
 	idNumber, phone, cert     string
 	fcPhone, vcPhone          string
+	// Class is read-only here: internal/classes writes it (see insertVersion).
+	Class classes.Summary
 }
 
 type col struct {
@@ -96,18 +98,19 @@ func (r *row) cols() []col {
 		{"help_channels", &r.Help}, {"help_channels_other", &r.HelpOther}, {"measures", &r.Measures},
 		{"collector", &r.Collector}, {"collected_on", &r.CollectedOn}, {"household_id", &r.HouseholdID},
 		{"status", &r.Status}, {"status_from", &r.StatusFrom}, {"status_to", &r.StatusTo},
-		{"status_reason", &r.StatusReason}, {"active", &r.Active}, {"class", &r.Class},
+		{"status_reason", &r.StatusReason}, {"active", &r.Active},
 		{"incomplete", &r.Incomplete}, {"version", &r.Version},
 		{"created_at", &r.CreatedAt}, {"updated_at", &r.UpdatedAt},
 	}
 }
 
+// selectCols adds the class columns, which are read but never written here.
 var selectCols = func() string {
 	var names []string
 	for _, c := range (&row{}).cols() {
 		names = append(names, c.name)
 	}
-	return strings.Join(names, ", ")
+	return strings.Join(append(names, classes.SummaryColumns...), ", ")
 }()
 
 func scanRow(sc interface{ Scan(...any) error }) (row, error) {
@@ -117,10 +120,12 @@ func scanRow(sc interface{ Scan(...any) error }) (row, error) {
 	for i, c := range cols {
 		ptrs[i] = c.ptr
 	}
-	err := sc.Scan(ptrs...)
+	var cls classes.SummaryScan
+	err := sc.Scan(append(ptrs, cls.Targets()...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, store.ErrNotFound
 	}
+	r.Class = cls.Summary()
 	return r, err
 }
 
@@ -253,7 +258,7 @@ func (r *row) elder(today age.Date) Elder {
 		HelpChannels: splitList(r.Help), HelpChannelsOther: r.HelpOther, Measures: r.Measures,
 		Collector: r.Collector, CollectedOn: r.CollectedOn, HouseholdID: r.HouseholdID,
 		Status: r.Status, StatusFrom: r.StatusFrom, StatusTo: r.StatusTo, StatusReason: r.StatusReason,
-		Active: r.Active, Class: r.Class, Incomplete: r.Incomplete, Version: r.Version,
+		Active: r.Active, Summary: r.Class, Incomplete: r.Incomplete, Version: r.Version,
 		CreatedAt: store.MustTime(r.CreatedAt), UpdatedAt: store.MustTime(r.UpdatedAt),
 	}
 	if b, err := age.ParseDate(r.BirthDate); err == nil {

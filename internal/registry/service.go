@@ -14,6 +14,7 @@ import (
 	"tanfang/internal/areas"
 	"tanfang/internal/audit"
 	"tanfang/internal/auth"
+	"tanfang/internal/classes"
 	"tanfang/internal/pii"
 	"tanfang/internal/policy/age"
 	"tanfang/internal/store"
@@ -177,7 +178,13 @@ func (s *Service) insertVersion(ctx context.Context, tx *store.Tx, r *row, kind,
 	if err != nil {
 		return fmt.Errorf("record version %d of elder %d: %w", r.Version, r.ID, err)
 	}
-	return nil
+	// Every write of a file passes here, so the class follows the facts in
+	// the same transaction (R-CLS-4).
+	if _, err := classes.Recompute(ctx, tx, r.ID, kind, at); err != nil {
+		return err
+	}
+	r.Class, err = classes.LoadSummary(ctx, tx, r.ID)
+	return err
 }
 
 // write seals r, refreshes its incomplete flag and stores it over version
