@@ -8,7 +8,7 @@ CREATE TABLE visits (
     client_id       TEXT NOT NULL,
     elder_id        BIGINT NOT NULL REFERENCES elders (id),
     area_code       {{CODE}} NOT NULL,
-    visitor_id      BIGINT,
+    visitor_id      BIGINT REFERENCES visitors (id),
     recorded_by     BIGINT NOT NULL REFERENCES users (id),
     mode            TEXT NOT NULL,
     started_at      TEXT NOT NULL,
