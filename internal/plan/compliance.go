@@ -62,24 +62,34 @@ type Compliance struct {
 	Children         []Compliance       `json:"children,omitempty"`
 }
 
-// Period is a week or a calendar month; exactly one is set.
+// Period is a week, a calendar month or a run of weeks (a campaign's);
+// exactly one is set.
 type Period struct {
 	Week  *schedule.Week
 	Month *schedule.Month
+	Weeks []schedule.Week
 }
 
 func (p Period) weeks() []schedule.Week {
-	if p.Month != nil {
+	switch {
+	case p.Month != nil:
 		return p.Month.Weeks()
+	case p.Week != nil:
+		return []schedule.Week{*p.Week}
 	}
-	return []schedule.Week{*p.Week}
+	return p.Weeks
 }
 
 func (p Period) String() string {
-	if p.Month != nil {
+	switch {
+	case p.Month != nil:
 		return p.Month.String()
+	case p.Week != nil:
+		return p.Week.String()
+	case len(p.Weeks) > 0:
+		return p.Weeks[0].String() + "/" + p.Weeks[len(p.Weeks)-1].String()
 	}
-	return p.Week.String()
+	return ""
 }
 
 // childDigits is how many digits name a child of an area at each level.
@@ -120,6 +130,9 @@ func (t *tally) finish() Compliance {
 
 // weeksIn is the SQL list of a period's weeks and its arguments.
 func weeksIn(ws []schedule.Week) (string, []any, []string) {
+	if len(ws) == 0 {
+		return "(NULL)", nil, []string{}
+	}
 	args := make([]any, len(ws))
 	names := make([]string, len(ws))
 	for i, w := range ws {

@@ -15,6 +15,7 @@ import (
 // case records contacts for a class-A elder who consented to home visits,
 // in 2026-W49 (Monday 30 November to Sunday 6 December), drawn up first.
 func TestApplyContact(t *testing.T) {
+	t.Parallel()
 	const (
 		home  = schedule.ModeHome
 		phone = schedule.ModePhone
@@ -98,6 +99,7 @@ func TestApplyContact(t *testing.T) {
 // R-FRQ-1..4: random records, applied one by one, always agree with
 // schedule.Count and schedule.Evaluate.
 func TestApplyContactMatchesSchedule(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db, "2026-11-30 00:00")
 		w := week(t, "2026-W49")
@@ -159,6 +161,7 @@ func TestApplyContactMatchesSchedule(t *testing.T) {
 // The SQL of "met" is schedule.Evaluate's StatusMet over every small
 // combination of requirement, on-time counts and consent (R-FRQ-4).
 func TestProgressMatchesEvaluate(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		w := schedule.Week{Year: 2026, Num: 49}
