@@ -1,0 +1,408 @@
+package importer
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/encoding/simplifiedchinese"
+
+	"tanfang/internal/areas"
+	"tanfang/internal/pii"
+	"tanfang/internal/policy/age"
+	"tanfang/internal/policy/idcard"
+	"tanfang/internal/registry"
+	"tanfang/internal/store"
+	"tanfang/internal/store/storetest"
+)
+
+var (
+	admin    = registry.Actor{UserID: 1, Username: "admin", Role: "admin", IP: "127.0.0.1"}
+	city     = areas.Scope{Code: "320700000000", Prefix: "3207"}
+	haizhou  = areas.Scope{Code: "320706000000", Prefix: "320706"}
+	xinba    = areas.Scope{Code: "320706102000", Prefix: "320706102"}
+	xinbacun = areas.Scope{Code: "320706102206", Prefix: "320706102206"}
+)
+
+const (
+	xinbaVillage   = "320706102206" // 新坝镇新坝村委会
+	datunVillage   = "320706102200" // 新坝镇大屯村委会
+	wuweiXinba     = "320706102209" // 新坝镇武圩村委会; another 武圩村 is in 宁海街道
+	lianyunVillage = "320703001001" // 连云区墟沟街道东园社区
+)
+
+type fixture struct {
+	db  *store.DB
+	reg *registry.Service
+	im  *Importer
+}
+
+func newFixture(t *testing.T, db *store.DB) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	now := func() time.Time { return time.Date(2026, 12, 3, 2, 0, 0, 0, time.UTC) }
+	if _, err := (areas.Store{DB: db}).LoadDivisions(ctx, now()); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := pii.New(bytes.Repeat([]byte{7}, pii.SecretSize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := &registry.Service{DB: db, Keys: keys, Now: now}
+	return &fixture{db: db, reg: reg, im: &Importer{DB: db, Keys: keys, Registry: reg, Areas: areas.Store{DB: db}, Now: now}}
+}
+
+func (fx *fixture) count(t *testing.T, table string) int {
+	t.Helper()
+	var n int
+	if err := fx.db.QueryRow(context.Background(), "SELECT COUNT(*) FROM "+table).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// id makes a valid made-up ID number of 海州区 for a birth date.
+func id(birth string, seq int) string {
+	d, err := age.ParseDate(birth)
+	if err != nil {
+		panic(err)
+	}
+	return idcard.Synthetic("320706", d, seq%2 == 0, seq)
+}
+
+// book writes rows into a real xlsx file; float64 values become number
+// cells, strings text cells, nil an empty cell.
+func book(t *testing.T, rows [][]any, setup func(f *excelize.File)) []byte {
+	t.Helper()
+	f := excelize.NewFile()
+	for i, r := range rows {
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := f.SetSheetRow("Sheet1", cell, &r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if setup != nil {
+		setup(f)
+	}
+	var buf bytes.Buffer
+	if _, err := f.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func run(t *testing.T, fx *fixture, sc areas.Scope, data []byte, dry bool) *Report {
+	t.Helper()
+	rep, err := fx.im.Elders(context.Background(), Request{Actor: admin, Scope: sc, FileName: "台账.xlsx", Data: data, DryRun: dry})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+// outcomes maps each row to its outcome and its problems' messages.
+func outcomes(rep *Report) map[int]string {
+	m := map[int]string{}
+	for _, o := range rep.Outcomes {
+		m[o.Row] = o.Outcome
+	}
+	for _, p := range rep.Problems {
+		m[p.Row] += " | " + p.Column + ": " + p.Message
+	}
+	return m
+}
+
+func TestImport(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		fx := newFixture(t, db)
+		t.Run("excel_damage", func(t *testing.T) { testExcelDamage(t, fx) })
+		t.Run("gbk_csv", func(t *testing.T) { testGBKCSV(t, fx) })
+		t.Run("merged_header", func(t *testing.T) { testMergedHeader(t, fx) })
+		t.Run("other_area", func(t *testing.T) { testOtherArea(t, fx) })
+		t.Run("interrupted", func(t *testing.T) { testInterrupted(t, fx) })
+		t.Run("template", func(t *testing.T) { testTemplate(t, fx) })
+	})
+}
+
+// R-OBJ-3, DOMAIN §2: typical Excel damage is read or reported row by row,
+// a dry run changes nothing, a commit with any rejected row applies none.
+func testExcelDamage(t *testing.T, fx *fixture) {
+	legacy := "320706450607123" // 15 digits: born 1945-06-07
+	id5 := id("1950-03-01", 11)
+	header := []any{"序号", "姓　名 ", "身份证号码", "出生年月", "区划代码", "乡镇(街道)", " 村（居） ", "身体状况", "经济状况", "联系电话", "居住状况"}
+	rows := [][]any{
+		{"连云港市特殊困难老年人信息表（海州区）"},
+		header,
+		{1, "张测试", legacy, "1945-06", float64(320706102206), nil, nil, "半失能、重病", "低保；居民养老保险", float64(13812345678), "独居"},
+		{2, "钱数字", 3.20706199001011e17, nil, xinbaVillage, nil, nil, nil, nil, nil, nil},
+		{3, "孙序列", id5, float64(18323), nil, "新坝镇", "新坝村", "自理", "无", nil, "空巢"},
+		{4, "  李 测试  ", " " + id("1950-03-15", 12) + "  ", "1950年3月", nil, "新坝", "新坝村委会", nil, nil, nil, nil},
+		{nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil},
+		{6, "周斜线", id("1950-03-01", 13), "1950/03/01", xinbaVillage, nil, nil, "失能;重残", "特困,低保", nil, nil},
+		{7, "吴数月", id("1950-03-20", 14), float64(195003), xinbaVillage, nil, nil, nil, nil, nil, nil},
+		{8, "郑重复", id5, nil, xinbaVillage, nil, nil, nil, nil, nil, nil},
+		{9, "王歧义", id("1948-01-01", 15), nil, nil, nil, "武圩村", nil, nil, nil, nil},
+		{10, "冯确定", id("1948-01-01", 16), nil, nil, "新坝镇", "武圩村", nil, nil, nil, nil},
+		{11, "陈选项", id("1948-01-01", 17), nil, xinbaVillage, nil, nil, nil, nil, nil, "住在养老院"},
+		{12, "褚完整", float64(0), nil, xinbaVillage, nil, nil, nil, nil, nil, nil},
+		{13, "卫不符", id("1951-05-05", 18), "1950-3", xinbaVillage, nil, nil, nil, nil, nil, nil},
+	}
+	intact := id("1949-09-09", 19)
+	data := book(t, rows, func(f *excelize.File) {
+		_ = f.MergeCell("Sheet1", "A1", "K1")
+		var n int64
+		fmt.Sscan(intact, &n)
+		_ = f.SetCellInt("Sheet1", "C14", n) // an intact ID number stored as a number
+	})
+
+	rep := run(t, fx, haizhou, data, true)
+	got := outcomes(rep)
+	want := map[int]string{
+		3: "created", 4: "rejected | 身份证号码: 身份证号码被Excel存成了数字（3.20706E+17），后几位已丢失，请把该列设为文本后重新填写",
+		5: "created", 6: "created", 8: "created", 9: "created",
+		10: "rejected | 身份证号码: 与第5行的身份证号码相同，同一人只能有一行",
+		11: "rejected | 村（居）: 村（居）名称“武圩村”在多个乡镇（街道）都有",
+		12: "created",
+		13: "rejected | 居住状况: 居住状况“住在养老院”不是可选项",
+		14: "rejected | 身份证号码: 身份证号码被存成了数字（3.20706E+17），Excel只能保留前15位",
+		15: "rejected | 出生年月: 填写的出生年月1950-03与身份证号码中的1951-05不一致",
+	}
+	for row, w := range want {
+		if !strings.HasPrefix(got[row], w) {
+			t.Errorf("row %d: %q, want %q…", row, got[row], w)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("rows %v, want only %d of them (title, header and blank rows skipped)", got, len(want))
+	}
+	if rep.Rows != 12 || rep.Created != 6 || rep.Rejected != 6 || rep.HeaderRow != 2 || rep.Status != StatusChecked || rep.ImportID == 0 {
+		t.Fatalf("report %+v", rep)
+	}
+	if n := fx.count(t, "elders"); n != 0 {
+		t.Fatalf("dry run wrote %d files", n)
+	}
+
+	rep = run(t, fx, haizhou, data, false)
+	if rep.Status != StatusRejected || rep.Rejected != 6 || fx.count(t, "elders") != 0 {
+		t.Fatalf("commit with rejected rows: %+v, %d files", rep, fx.count(t, "elders"))
+	}
+
+	// The good rows alone go in, all at once.
+	var good [][]any
+	for i, r := range rows {
+		if i < 2 || strings.HasPrefix(got[i+1], "created") {
+			good = append(good, r)
+		}
+	}
+	clean := book(t, good, nil)
+	rep = run(t, fx, haizhou, clean, false)
+	if rep.Status != StatusCommitted || rep.Created != 6 || fx.count(t, "elders") != 6 {
+		t.Fatalf("commit: %+v", rep)
+	}
+	ctx := context.Background()
+	upgraded, _ := idcard.Parse(legacy)
+	h, ok, err := fx.reg.HolderOf(ctx, fx.db, upgraded.Value)
+	if err != nil || !ok || h.AreaCode != xinbaVillage || h.Name != "张测试" {
+		t.Fatalf("15-digit row stored as %+v %v %v", h, ok, err)
+	}
+	e, err := fx.reg.Get(ctx, admin, haizhou, h.ElderID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(e.BodyConditions, ",") != "semi_disabled,severe_illness" || strings.Join(e.EconomicStatus, ",") != "dibao,resident_pension" ||
+		e.PhoneMasked != "138****5678" || e.LivingSituation != "alone" || e.BirthDate != "1945-06-07" {
+		t.Fatalf("row 3 stored as %+v", e)
+	}
+	li, _, err := fx.reg.HolderOf(ctx, fx.db, id("1950-03-15", 12))
+	if err != nil || li.Name != "李测试" {
+		t.Fatalf("trailing spaces: %+v %v", li, err)
+	}
+	fe, _, _ := fx.reg.HolderOf(ctx, fx.db, id("1948-01-01", 16))
+	if fe.AreaCode != wuweiXinba {
+		t.Fatalf("武圩村 of 新坝镇: %+v", fe)
+	}
+	var versions int
+	if err := fx.db.QueryRow(ctx, "SELECT COUNT(*) FROM elder_versions WHERE reason = ?", fmt.Sprintf("批量导入（第%d号导入）", rep.ImportID)).Scan(&versions); err != nil || versions != 6 {
+		t.Fatalf("versions naming the import: %d %v", versions, err)
+	}
+
+	rep = run(t, fx, haizhou, clean, false)
+	if rep.Unchanged != 6 || rep.Created+rep.Updated+rep.Rejected != 0 {
+		t.Fatalf("same file again: %+v", rep)
+	}
+	good[2][9] = "13900001111"
+	rep = run(t, fx, haizhou, book(t, good, nil), true)
+	o := outcomes(rep)
+	if rep.Updated != 1 || o[3] != "updated" || rep.Outcomes[0].Changes["phone"].New != "139****1111" {
+		t.Fatalf("changed phone: %+v", rep)
+	}
+}
+
+// A CSV saved by Excel on a Chinese Windows is GBK; an ID number that
+// went through Excel as a number arrives as 3.20706E+17.
+func testGBKCSV(t *testing.T, fx *fixture) {
+	text := "姓名,身份证号码,经济状况,是否愿意接受探访,月养老金\r\n" +
+		"蒋样本," + id("1940-02-02", 21) + ",低保,是,无\r\n" +
+		"沈样本,3.20706E+17,低保,是,0\r\n" +
+		"韩样本," + id("1940-02-03", 22) + "  ,低保边缘,否,120.5\r\n"
+	gbk, err := simplifiedchinese.GBK.NewEncoder().String(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := run(t, fx, xinbacun, []byte(gbk), true)
+	got := outcomes(rep)
+	if got[2] != "created" {
+		t.Errorf("row 2: %q", got[2])
+	}
+	if got[3] != "rejected | 身份证号码: 身份证号码被Excel存成了数字（3.20706E+17），后几位已丢失，请把该列设为文本后重新填写" {
+		t.Errorf("row 3: %q", got[3])
+	}
+	if !strings.HasPrefix(got[4], "rejected") || !strings.Contains(got[4], "须填写原因") {
+		t.Errorf("row 4: %q", got[4])
+	}
+	// The same file as UTF-8 with a byte-order mark reads the same.
+	rep2 := run(t, fx, xinbacun, append([]byte("\xEF\xBB\xBF"), text...), true)
+	if fmt.Sprint(outcomes(rep2)) != fmt.Sprint(got) {
+		t.Errorf("UTF-8 %v, GBK %v", outcomes(rep2), got)
+	}
+}
+
+// Headers in two rows, a group label merged over its columns.
+func testMergedHeader(t *testing.T, fx *fixture) {
+	num := id("1939-12-12", 31)
+	data := book(t, [][]any{
+		{"姓名", "身份证号码", "第一联系人", nil, nil, nil, "村（居）指定联系人", nil},
+		{nil, nil, "姓名", "关系", "电话", "地址", "姓名", "电话"},
+		{"杨样本", num, "朱样本", "女儿", "13900002222", "新坝村五组", "秦样本", "13700003333"},
+	}, func(f *excelize.File) {
+		for _, m := range [][2]string{{"A1", "A2"}, {"B1", "B2"}, {"C1", "F1"}, {"G1", "H1"}} {
+			_ = f.MergeCell("Sheet1", m[0], m[1])
+		}
+	})
+	rep := run(t, fx, xinbacun, data, false)
+	if rep.Created != 1 || rep.HeaderRow != 1 || len(rep.Ignored) != 0 {
+		t.Fatalf("%+v", rep)
+	}
+	h, _, _ := fx.reg.HolderOf(context.Background(), fx.db, num)
+	e, err := fx.reg.Get(context.Background(), admin, xinbacun, h.ElderID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Name != "杨样本" || e.FirstContact.Name != "朱样本" || e.FirstContact.Relation != "child" || e.FirstContact.PhoneMasked != "139****2222" ||
+		e.FirstContact.Address != "新坝村五组" || e.VillageContact.Name != "秦样本" || e.VillageContact.PhoneMasked != "137****3333" {
+		t.Fatalf("stored %+v", e)
+	}
+}
+
+// A row for someone whose file is in another area is reported, not moved.
+func testOtherArea(t *testing.T, fx *fixture) {
+	ctx := context.Background()
+	far := id("1935-07-07", 41)
+	near := id("1935-07-08", 42)
+	name := "许样本"
+	for _, c := range []struct{ num, area string }{{far, lianyunVillage}, {near, xinbaVillage}} {
+		in := registry.Input{Name: &name, IDNumber: &c.num, AreaCode: &c.area}
+		if _, err := fx.reg.Create(ctx, admin, city, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data := book(t, [][]any{
+		{"姓名", "身份证号码", "区划代码"},
+		{name, far, datunVillage},
+		{name, near, datunVillage},
+	}, nil)
+	rep := run(t, fx, haizhou, data, false)
+	got := outcomes(rep)
+	if !strings.HasPrefix(got[2], "rejected | 身份证号码: 该身份证号码已在连云区墟沟街道…建档") {
+		t.Errorf("row 2: %q", got[2])
+	}
+	if !strings.HasPrefix(got[3], "rejected | 身份证号码: 该老人已在海州区新坝镇新坝村委会建档（档案编号") {
+		t.Errorf("row 3: %q", got[3])
+	}
+	for _, c := range []struct{ num, area string }{{far, lianyunVillage}, {near, xinbaVillage}} {
+		h, _, _ := fx.reg.HolderOf(ctx, fx.db, c.num)
+		if h.AreaCode != c.area || h.Version != 1 {
+			t.Errorf("file moved or changed: %+v", h)
+		}
+	}
+}
+
+// An import that fails half-way, or whose request is cancelled, leaves
+// the registry as it was.
+func testInterrupted(t *testing.T, fx *fixture) {
+	ctx := context.Background()
+	before := fx.count(t, "elders")
+	beforeImports := fx.count(t, "imports")
+	rows := [][]any{{"姓名", "身份证号码", "区划代码"}}
+	for i := range 6 {
+		rows = append(rows, []any{"尤样本", id("1944-04-04", 50+i), xinbaVillage})
+	}
+	data := book(t, rows, nil)
+	boom := errors.New("disk full")
+	fx.im.afterRow = func(n int) error {
+		if n == 4 {
+			return boom
+		}
+		return nil
+	}
+	_, err := fx.im.Elders(ctx, Request{Actor: admin, Scope: haizhou, Data: data})
+	if !errors.Is(err, boom) {
+		t.Fatalf("err %v", err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	fx.im.afterRow = func(n int) error {
+		if n == 3 {
+			cancel()
+		}
+		return nil
+	}
+	_, err = fx.im.Elders(cctx, Request{Actor: admin, Scope: haizhou, Data: data})
+	fx.im.afterRow = nil
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err %v", err)
+	}
+	if fx.count(t, "elders") != before || fx.count(t, "imports") != beforeImports {
+		t.Fatalf("interrupted imports left %d files (was %d)", fx.count(t, "elders"), before)
+	}
+	rep := run(t, fx, haizhou, data, false)
+	if rep.Created != 6 {
+		t.Fatalf("after the interruptions: %+v", rep)
+	}
+}
+
+// The template imports as it is (its example row is skipped), and its
+// example row, once made a real row, goes in.
+func testTemplate(t *testing.T, fx *fixture) {
+	var buf bytes.Buffer
+	if err := WriteTemplate(&buf); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dvs, err := f.GetDataValidations(templateSheet)
+	if err != nil || len(dvs) < 10 {
+		t.Fatalf("%d drop-down lists, %v", len(dvs), err)
+	}
+	rep := run(t, fx, xinba, buf.Bytes(), true)
+	if rep.Rows != 0 || len(rep.Ignored) != 0 {
+		t.Fatalf("template as it is: %+v", rep)
+	}
+	if err := f.SetCellStr(templateSheet, "A2", "1"); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if _, err := f.WriteTo(&out); err != nil {
+		t.Fatal(err)
+	}
+	rep = run(t, fx, xinba, out.Bytes(), true)
+	if rep.Created != 1 || len(rep.Problems) != 0 {
+		t.Fatalf("example row: %+v", rep)
+	}
+}
