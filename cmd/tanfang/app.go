@@ -146,6 +146,8 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// Age crossings and unfinished county rule changes (R-CLS-4).
+	srv.Classes.Start(ctx, slog.Default())
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err

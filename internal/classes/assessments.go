@@ -74,9 +74,9 @@ type Assessment struct {
 	Class *Summary `json:"class,omitempty"`
 }
 
-// mayAssess: the offices that keep elders' files record assessments;
-// visitors report what they see, the assessors' results are typed in here.
-func mayAssess(role string) bool {
+// MayAssess reports whether a role records assessments: the offices that
+// keep elders' files type in the assessors' results; visitors do not.
+func MayAssess(role string) bool {
 	switch role {
 	case auth.RoleAdmin, auth.RoleCity, auth.RoleCounty, auth.RoleTown, auth.RoleVillage:
 		return true
@@ -91,7 +91,7 @@ func mayAssess(role string) bool {
 func (s *Service) Assess(ctx context.Context, actor Actor, sc areas.Scope, elderID int64, in AssessInput) (Assessment, error) {
 	now := s.now()
 	today := age.DateOf(now)
-	if !mayAssess(actor.Role) {
+	if !MayAssess(actor.Role) {
 		if _, err := s.loadIn(ctx, s.DB, sc, elderID, false); err != nil {
 			return Assessment{}, err
 		}

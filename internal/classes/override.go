@@ -159,7 +159,7 @@ func (s *Service) changeOverride(ctx context.Context, actor Actor, sc areas.Scop
 		if err != nil {
 			return err
 		}
-		if !mayEdit(actor.Role) {
+		if !MayEdit(actor.Role) {
 			return ErrForbidden
 		}
 		if class == "" && e.Override == "" {

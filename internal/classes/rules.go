@@ -156,9 +156,9 @@ func (s *Service) county(ctx context.Context, sc areas.Scope, code string) (stri
 	return "", store.ErrNotFound
 }
 
-// mayEdit: county rules are the business of the county bureau (R-CLS-3),
-// and of the system administrator.
-func mayEdit(role string) bool { return role == auth.RoleCounty || role == auth.RoleAdmin }
+// MayEdit reports whether a role edits county rules and overrides classes:
+// the county bureau's business (R-CLS-3), and the system administrator's.
+func MayEdit(role string) bool { return role == auth.RoleCounty || role == auth.RoleAdmin }
 
 // Rules returns a county's current class C rules.
 func (s *Service) Rules(ctx context.Context, sc areas.Scope, county string) (CountyRules, error) {
@@ -247,7 +247,7 @@ func (s *Service) SaveRules(ctx context.Context, actor Actor, sc areas.Scope, co
 	if err != nil {
 		return CountyRules{}, Applied{}, err
 	}
-	if !mayEdit(actor.Role) {
+	if !MayEdit(actor.Role) {
 		return CountyRules{}, Applied{}, ErrForbidden
 	}
 	if rules == nil {
@@ -281,7 +281,7 @@ func (s *Service) SaveSettings(ctx context.Context, actor Actor, sc areas.Scope,
 	if err != nil {
 		return CountySettings{}, Applied{}, err
 	}
-	if !mayEdit(actor.Role) {
+	if !MayEdit(actor.Role) {
 		return CountySettings{}, Applied{}, ErrForbidden
 	}
 	if err := st.Validate(); err != nil {

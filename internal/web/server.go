@@ -16,6 +16,7 @@ import (
 
 	"tanfang/internal/areas"
 	"tanfang/internal/auth"
+	"tanfang/internal/classes"
 	"tanfang/internal/pii"
 	"tanfang/internal/registry"
 	"tanfang/internal/store"
@@ -33,6 +34,7 @@ type Server struct {
 	Areas areas.Store
 	// Registry is built by New from DB, Keys and Now.
 	Registry *registry.Service
+	Classes  *classes.Service // built by New, like Registry
 	Now      func() time.Time
 	Log      *slog.Logger
 	// SecureCookies marks cookies Secure; on behind HTTPS in production.
@@ -71,6 +73,7 @@ func New(s *Server) (*Server, error) {
 	}
 	s.pages = ps
 	s.Registry = &registry.Service{DB: s.DB, Keys: s.Keys, Now: s.Now}
+	s.Classes = &classes.Service{DB: s.DB, Keys: s.Keys, Now: s.Now}
 	if s.openAPI, err = buildOpenAPI(); err != nil {
 		return nil, err
 	}
@@ -109,6 +112,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /areas/{code}", s.page(s.areaPage))
 	s.mux.HandleFunc("POST /areas/{code}/grids", s.page(s.areaAddGridSubmit))
 	s.eldersRoutes()
+	s.classesRoutes()
 	s.addNav(navItem{Order: 90, Label: "区划", Href: func(c *caller) string { return "/areas/" + c.Area.Code }})
 }
 
