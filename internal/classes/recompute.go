@@ -238,11 +238,16 @@ func Recompute(ctx context.Context, tx *store.Tx, elderID int64, trigger string,
 }
 
 // relatedTo lists the active elders whose class may read elderID's file:
-// its household, and whoever read it as a partner last time.
+// its household, and whoever read it as a partner last time. Two queries,
+// so each uses its own index.
 func relatedTo(ctx context.Context, tx *store.Tx, elderID int64) ([]int64, error) {
-	rows, err := tx.Query(ctx, `SELECT id FROM elders WHERE id <> ? AND active = 1 AND (class_partner_id = ?
-		OR household_id = (SELECT household_id FROM elders WHERE id = ? AND household_id <> 0)) ORDER BY id`,
-		elderID, elderID, elderID)
+	var household int64
+	if err := tx.QueryRow(ctx, "SELECT household_id FROM elders WHERE id = ?", elderID).Scan(&household); err != nil {
+		return nil, fmt.Errorf("household of elder %d: %w", elderID, err)
+	}
+	rows, err := tx.Query(ctx, `SELECT id FROM elders WHERE class_partner_id = ? AND id <> ? AND active = 1
+		UNION SELECT id FROM elders WHERE household_id = ? AND household_id <> 0 AND id <> ? AND active = 1 ORDER BY id`,
+		elderID, elderID, household, elderID)
 	if err != nil {
 		return nil, fmt.Errorf("elders related to %d: %w", elderID, err)
 	}
