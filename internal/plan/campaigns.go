@@ -411,7 +411,7 @@ func (s *Service) CampaignProgress(ctx context.Context, sc areas.Scope, c Campai
 		for w := schedule.WeekOfDate(from); w.String() <= schedule.WeekOfDate(to).String(); w = w.Next() {
 			ws = append(ws, w)
 		}
-		byChild, err := s.areaTallies(ctx, lo, hi, 0, Period{Weeks: ws})
+		byChild, err := s.areaTallies(ctx, prefix, nil, Period{Weeks: ws})
 		if err != nil {
 			return out, err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sort"
 	"strings"
 	"time"
 
@@ -92,9 +93,6 @@ func (p Period) String() string {
 	return ""
 }
 
-// childDigits is how many digits name a child of an area at each level.
-var childDigits = map[string]int{areas.City: 6, areas.County: 9, areas.Town: 12, areas.Village: 15}
-
 // tally accumulates plan_weeks groups.
 type tally struct {
 	c   Compliance
@@ -166,12 +164,13 @@ func (s *Service) Compliance(ctx context.Context, sc areas.Scope, areaCode strin
 	if err := s.ensurePeriod(ctx, p); err != nil {
 		return Compliance{}, err
 	}
-	lo, hi := store.PrefixRange(areas.PrefixOf(a.Code, a.Level))
-	digits := childDigits[a.Level]
-	if !children {
-		digits = 0
+	var kids []areas.Area
+	if children {
+		if kids, err = (areas.Store{DB: s.DB}).Children(ctx, a.Code, false); err != nil {
+			return Compliance{}, err
+		}
 	}
-	byChild, err := s.areaTallies(ctx, lo, hi, digits, p)
+	byChild, err := s.areaTallies(ctx, areas.PrefixOf(a.Code, a.Level), kids, p)
 	if err != nil {
 		return Compliance{}, err
 	}
@@ -180,71 +179,93 @@ func (s *Service) Compliance(ctx context.Context, sc areas.Scope, areaCode strin
 	if !children {
 		return out, nil
 	}
-	kids, err := areas.Store{DB: s.DB}.Children(ctx, a.Code, false)
-	if err != nil {
-		return out, err
-	}
 	out.Children = []Compliance{}
 	for _, k := range kids {
-		c, ok := byChild[areas.PrefixOf(k.Code, k.Level)]
-		if !ok {
-			c = newTally(s.now()).finish()
-			c.Period, c.Weeks = out.Period, out.Weeks
-		}
+		c := byChild[k.Code]
 		c.AreaCode, c.AreaName = k.Code, k.Name
 		out.Children = append(out.Children, c)
 	}
 	return out, nil
 }
 
-// areaTallies sums the rollups of an area range, in total (key "") and,
-// when digits > 0, by the first digits of the area code.
-func (s *Service) areaTallies(ctx context.Context, lo, hi string, digits int, p Period) (map[string]Compliance, error) {
-	ws := p.weeks()
-	in, wargs, names := weeksIn(ws)
-	// PostgreSQL refuses a constant in GROUP BY, so the total groups by
-	// nothing extra.
-	group, groupBy := "''", ""
-	if digits > 0 {
-		group = fmt.Sprintf("substr(area_code, 1, %d)", digits)
-		groupBy = ", " + group
+// segment is a range of area codes counted toward the total and, when
+// child is set, toward that child.
+type segment struct{ lo, hi, child string }
+
+// segments cuts the range of prefix into the children's ranges and the
+// gaps between them (elders filed directly at the area itself).
+func segments(prefix string, kids []areas.Area) []segment {
+	lo, hi := store.PrefixRange(prefix)
+	var ks []segment
+	for _, k := range kids {
+		klo, khi := store.PrefixRange(areas.PrefixOf(k.Code, k.Level))
+		ks = append(ks, segment{klo, khi, k.Code})
 	}
+	sort.Slice(ks, func(i, j int) bool { return ks[i].lo < ks[j].lo })
+	var out []segment
+	at := lo
+	for _, k := range ks {
+		if k.lo < at { // nested or overlapping: already covered
+			continue
+		}
+		if at < k.lo {
+			out = append(out, segment{at, k.lo, ""})
+		}
+		out = append(out, k)
+		at = k.hi
+	}
+	if at < hi {
+		out = append(out, segment{at, hi, ""})
+	}
+	return out
+}
+
+var classes = []string{"A", "B", "C"}
+
+// areaTallies sums the rollups under prefix, in total (key "") and by child
+// area code. Every figure is the size of one index range (see the
+// plan_weeks_area index), so no row is read and nothing is sorted.
+func (s *Service) areaTallies(ctx context.Context, prefix string, kids []areas.Area, p Period) (map[string]Compliance, error) {
 	now := s.now()
+	segs := segments(prefix, kids)
 	tallies := map[string]*tally{"": newTally(now)}
-	get := func(k string) *tally {
-		if tallies[k] == nil {
-			tallies[k] = newTally(now)
-		}
-		return tallies[k]
+	for _, k := range kids {
+		tallies[k.Code] = newTally(now)
 	}
-	rows, err := s.DB.Query(ctx, `SELECT week, class, `+group+`, COUNT(*), SUM(CASE WHEN progress = 2 THEN 1 ELSE 0 END),
-			SUM(CASE WHEN progress = 1 THEN 1 ELSE 0 END)
-		FROM plan_weeks WHERE week IN `+in+` AND area_code >= ? AND area_code < ? AND planned = 1 AND req_home + req_call > 0
-		GROUP BY week, class`+groupBy, append(wargs, lo, hi)...)
-	if err != nil {
-		return nil, fmt.Errorf("compliance: %w", err)
+	count := func(q string, args ...any) (int, error) {
+		var n int
+		err := s.DB.QueryRow(ctx, q, args...).Scan(&n)
+		return n, err
 	}
-	for rows.Next() {
-		var week, class, child string
-		var n, met, some int
-		if err := rows.Scan(&week, &class, &child, &n, &met, &some); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		w, err := schedule.ParseWeek(week)
-		if err != nil {
-			rows.Close()
-			return nil, err
-		}
-		get("").add(w, class, n, met, some)
-		if digits > 0 {
-			get(child).add(w, class, n, met, some)
+	const weekCount = `SELECT COUNT(*) FROM plan_weeks
+		WHERE week = ? AND in_scope = 1 AND class = ? AND progress = ? AND area_code >= ? AND area_code < ?`
+	for _, w := range p.weeks() {
+		for _, seg := range segs {
+			for _, class := range classes {
+				for progress := range 3 {
+					n, err := count(weekCount, w.String(), class, progress, seg.lo, seg.hi)
+					if err != nil {
+						return nil, fmt.Errorf("compliance: %w", err)
+					}
+					if n == 0 {
+						continue
+					}
+					met, some := 0, 0
+					switch progress {
+					case 2:
+						met = n
+					case 1:
+						some = n
+					}
+					tallies[""].add(w, class, n, met, some)
+					if seg.child != "" {
+						tallies[seg.child].add(w, class, n, met, some)
+					}
+				}
+			}
 		}
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
+	_, _, names := weeksIn(p.weeks())
 	out := map[string]Compliance{}
 	for k, t := range tallies {
 		c := t.finish()
@@ -255,38 +276,25 @@ func (s *Service) areaTallies(ctx context.Context, lo, hi string, digits int, p 
 		return out, nil
 	}
 	months := map[string]*MonthFigures{}
-	mrows, err := s.DB.Query(ctx, `SELECT class, `+group+`, COUNT(*), SUM(contacted) FROM plan_months
-		WHERE month = ? AND area_code >= ? AND area_code < ? AND in_scope = 1 GROUP BY class`+groupBy, p.Month.String(), lo, hi)
-	if err != nil {
-		return nil, fmt.Errorf("monthly visit rate: %w", err)
-	}
-	for mrows.Next() {
-		var class, child string
-		var n, contacted int
-		if err := mrows.Scan(&class, &child, &n, &contacted); err != nil {
-			mrows.Close()
-			return nil, err
+	const monthCount = `SELECT COUNT(*) FROM plan_months
+		WHERE month = ? AND in_scope = 1 AND class = ? AND contacted = ? AND area_code >= ? AND area_code < ?`
+	for _, seg := range segs {
+		for _, class := range classes {
+			for contacted := range 2 {
+				n, err := count(monthCount, p.Month.String(), class, contacted, seg.lo, seg.hi)
+				if err != nil {
+					return nil, fmt.Errorf("monthly visit rate: %w", err)
+				}
+				addMonth(months, "", class, n, n*contacted)
+				if seg.child != "" {
+					addMonth(months, seg.child, class, n, n*contacted)
+				}
+			}
 		}
-		addMonth(months, "", class, n, contacted)
-		if digits > 0 {
-			addMonth(months, child, class, n, contacted)
-		}
-	}
-	mrows.Close()
-	if err := mrows.Err(); err != nil {
-		return nil, err
 	}
 	for k, c := range out {
 		withMonth(&c, months[k])
 		out[k] = c
-	}
-	for k, m := range months {
-		if _, ok := out[k]; !ok {
-			c := newTally(now).finish()
-			c.Period, c.Weeks = p.String(), names
-			withMonth(&c, m)
-			out[k] = c
-		}
 	}
 	return out, nil
 }
@@ -326,7 +334,7 @@ func (s *Service) VisitorCompliance(ctx context.Context, visitorID int64, p Peri
 	t := newTally(s.now())
 	rows, err := s.DB.Query(ctx, `SELECT week, class, COUNT(*), SUM(CASE WHEN progress = 2 THEN 1 ELSE 0 END),
 			SUM(CASE WHEN progress = 1 THEN 1 ELSE 0 END)
-		FROM plan_weeks WHERE visitor_id = ? AND week IN `+in+` AND planned = 1 AND req_home + req_call > 0
+		FROM plan_weeks WHERE visitor_id = ? AND week IN `+in+` AND in_scope = 1
 		GROUP BY week, class`, append([]any{visitorID}, wargs...)...)
 	if err != nil {
 		return Compliance{}, fmt.Errorf("visitor compliance: %w", err)

@@ -326,14 +326,15 @@ func (s *Service) EnsureWeek(ctx context.Context, w schedule.Week) error {
 		months[fmt.Sprintf("%04d-%02d", d.Year, int(d.Month))] = true
 	}
 	if err := s.eachChunk(ctx, bounds, []any{w.String()}, func(tx *store.Tx, lo, hi int64) error {
-		if _, err := tx.Exec(ctx, "UPDATE plan_weeks SET progress = "+progressOfRow+
-			" WHERE week = ? AND elder_id > ? AND elder_id <= ? AND progress <> "+progressOfRow, w.String(), lo, hi); err != nil {
+		if _, err := tx.Exec(ctx, "UPDATE plan_weeks SET progress = "+progressOfRow+", in_scope = "+inScopeOfRow+
+			" WHERE week = ? AND elder_id > ? AND elder_id <= ? AND (progress <> "+progressOfRow+" OR in_scope <> "+inScopeOfRow+")",
+			w.String(), lo, hi); err != nil {
 			return err
 		}
 		for m := range months {
 			if _, err := tx.Exec(ctx, `INSERT INTO plan_months (month, elder_id, area_code, class, in_scope)
 				SELECT ?, elder_id, area_code, class, 1 FROM plan_weeks
-				WHERE week = ? AND elder_id > ? AND elder_id <= ? AND planned = 1 AND req_home + req_call > 0
+				WHERE week = ? AND elder_id > ? AND elder_id <= ? AND in_scope = 1
 				ON CONFLICT (month, elder_id) DO UPDATE SET in_scope = 1 WHERE plan_months.in_scope = 0`, m, w.String(), lo, hi); err != nil {
 				return err
 			}

@@ -9,11 +9,11 @@
 //
 // Figures come from rollups, never from scanning visits. plan_weeks holds
 // one row per elder and ISO week (Asia/Shanghai, Monday 00:00 to Sunday
-// 24:00); plan_months one per elder and calendar month for the monthly visit
-// rate; plan_contact_days one per elder, Shanghai day and kind (home or
-// call), so that two contacts of one kind on one day count once. The
-// visit-recording code calls ApplyContact inside its own transaction for
-// every record, so the rollups move with the visits or not at all.
+// 24:00) with a bitmask of the days with a home visit and another of the
+// days with a call, so that two contacts of one kind on one day count once;
+// plan_months one per elder and calendar month for the monthly visit rate.
+// The visit-recording code calls ApplyContact inside its own transaction
+// for every record, so the rollups move with the visits or not at all.
 //
 // # Drawing up a week
 //

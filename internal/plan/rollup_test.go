@@ -2,6 +2,7 @@ package plan
 
 import (
 	"context"
+	"math/bits"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -83,12 +84,12 @@ func TestApplyContact(t *testing.T) {
 				t.Errorf("%s: rollup %+v/%+v, schedule.Count %+v", c.name, got.Done, got.Late, want)
 			}
 			for _, m := range []string{"2026-11", "2026-12"} {
-				var days int
-				err := db.QueryRow(context.Background(), "SELECT COALESCE(SUM(contact_days), 0) FROM plan_months WHERE elder_id = ? AND month = ?", id, m).Scan(&days)
+				var mask int64
+				err := db.QueryRow(context.Background(), "SELECT COALESCE(SUM(days), 0) FROM plan_months WHERE elder_id = ? AND month = ?", id, m).Scan(&mask)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if days != c.months[m] {
+				if days := bits.OnesCount64(uint64(mask)); days != c.months[m] {
 					t.Errorf("%s: %s contact days %d, want %d", c.name, m, days, c.months[m])
 				}
 			}

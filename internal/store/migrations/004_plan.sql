@@ -117,9 +117,12 @@ CREATE TABLE plan_notes (
 -- One row per elder and ISO week ('2026-W49'). planned = 1 once the week
 -- was drawn up for an in-scope elder: class, primary visitor and the
 -- requirement are then fixed for the class (a change applies next week).
--- done_* count days with a completed contact of the kind (same-day
--- duplicates once); late_* count those whose only records are late.
+-- home_days and call_days are bitmasks of the days (bit 0 Monday) with a
+-- completed contact of the kind, so two contacts of one kind on one
+-- Shanghai day count once; late_*_days mark the days whose only records of
+-- the kind are late. done_* and late_* count those bits.
 -- progress: 0 no on-time contact, 1 some but not met, 2 met (on-time only).
+-- in_scope = 1 when planned and owed at least one contact.
 CREATE TABLE plan_weeks (
     week            TEXT NOT NULL,
     elder_id        BIGINT NOT NULL,
@@ -131,21 +134,29 @@ CREATE TABLE plan_weeks (
     req_call        INTEGER NOT NULL DEFAULT 0,
     home_for_call   INTEGER NOT NULL DEFAULT 0,
     notes_id        BIGINT NOT NULL DEFAULT 0,
+    home_days       INTEGER NOT NULL DEFAULT 0,
+    call_days       INTEGER NOT NULL DEFAULT 0,
+    late_home_days  INTEGER NOT NULL DEFAULT 0,
+    late_call_days  INTEGER NOT NULL DEFAULT 0,
     done_home       INTEGER NOT NULL DEFAULT 0,
     done_call       INTEGER NOT NULL DEFAULT 0,
     late_home       INTEGER NOT NULL DEFAULT 0,
     late_call       INTEGER NOT NULL DEFAULT 0,
     progress        INTEGER NOT NULL DEFAULT 0,
+    in_scope        INTEGER NOT NULL DEFAULT 0,
     last_contact_at TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (week, elder_id)
 );
--- Covers the compliance figures of an area, so they never touch the rows.
-CREATE INDEX plan_weeks_area ON plan_weeks (week, area_code, class, planned, req_home, req_call, progress);
+-- Each compliance figure of an area is the size of one range of this index
+-- (week, in scope, class, progress, area code range), so figures never
+-- touch the rows and cost no sort.
+CREATE INDEX plan_weeks_area ON plan_weeks (week, in_scope, class, progress, area_code);
 CREATE INDEX plan_weeks_visitor ON plan_weeks (visitor_id, week);
 
 -- One row per elder and calendar month for the monthly visit rate
 -- (月探访率, DOMAIN §6): in_scope once some week of the month owed the
--- elder a contact; contacted once a completed contact was recorded.
+-- elder a contact; contacted once a completed contact was recorded; days
+-- is a bitmask of them (bit 2*(day-1) home, 2*(day-1)+1 call).
 CREATE TABLE plan_months (
     month           TEXT NOT NULL,
     elder_id        BIGINT NOT NULL,
@@ -153,22 +164,10 @@ CREATE TABLE plan_months (
     class           TEXT NOT NULL DEFAULT '',
     in_scope        INTEGER NOT NULL DEFAULT 0,
     contacted       INTEGER NOT NULL DEFAULT 0,
-    contact_days    INTEGER NOT NULL DEFAULT 0,
-    last_contact_at TEXT NOT NULL DEFAULT '',
+    days            BIGINT NOT NULL DEFAULT 0,
     PRIMARY KEY (month, elder_id)
 );
-CREATE INDEX plan_months_area ON plan_months (month, area_code, class, in_scope, contacted);
-
--- Days with a completed contact, by kind (home or call), so that two
--- contacts of one kind on the same Shanghai day count once; late = 1 while
--- every record of that day and kind is late.
-CREATE TABLE plan_contact_days (
-    elder_id BIGINT NOT NULL,
-    day      TEXT NOT NULL,
-    kind     TEXT NOT NULL,
-    late     INTEGER NOT NULL,
-    PRIMARY KEY (elder_id, day, kind)
-);
+CREATE INDEX plan_months_area ON plan_months (month, in_scope, class, contacted, area_code);
 
 -- Weeks drawn up, so that reads know whether to draw up the current week.
 CREATE TABLE plan_week_runs (
