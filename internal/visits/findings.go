@@ -201,6 +201,23 @@ func labels(choices []Choice, codes []string) string {
 	return strings.Join(out, "、")
 }
 
+// Rated is one rated question of the form with its answer scale.
+type Rated struct {
+	Field, Label string
+	Scale        []Choice
+}
+
+// RatedQuestions lists the rated questions in form order: health (4),
+// home safety (4), then hygiene and the supporter.
+func RatedQuestions() []Rated {
+	var f Findings
+	var out []Rated
+	for _, it := range f.items() {
+		out = append(out, Rated{it.Field, it.Label, it.Scale})
+	}
+	return out
+}
+
 // FindingItem is one rated field as pages show it.
 type FindingItem struct {
 	Field, Label, Code, Text string

@@ -112,21 +112,25 @@ func safeSummary(kind, source, summary string) string {
 // verified by it (跟踪回访).
 func (s *Service) followUp(ctx context.Context, tx *store.Tx, a Actor, now time.Time, el elderRef, visitID int64, rec Record, rules Rules, verify bool) error {
 	type item struct {
-		id      int64
-		status  string
-		version int
+		id       int64
+		status   string
+		resolved time.Time
 	}
 	existing := map[string]item{}
-	rows, err := tx.Query(ctx, `SELECT id, source, status, version FROM followups WHERE elder_id = ? AND status <> 'verified'`, el.ID)
+	rows, err := tx.Query(ctx, `SELECT id, source, status, resolved_at FROM followups WHERE elder_id = ? AND status <> 'verified'`, el.ID)
 	if err != nil {
 		return fmt.Errorf("follow-ups of elder: %w", err)
 	}
 	for rows.Next() {
 		var it item
 		var source string
-		if err := rows.Scan(&it.id, &source, &it.status, &it.version); err != nil {
+		var resolved sql.NullString
+		if err := rows.Scan(&it.id, &source, &it.status, &resolved); err != nil {
 			rows.Close()
 			return err
+		}
+		if t := timePtr(resolved); t != nil {
+			it.resolved = *t
 		}
 		existing[source] = it
 	}
@@ -139,7 +143,9 @@ func (s *Service) followUp(ctx context.Context, tx *store.Tx, a Actor, now time.
 	for _, c := range Concerns(rec) {
 		if it, ok := existing[c.Source]; ok {
 			delete(existing, c.Source)
-			if Active(it.status) {
+			// Only a visit made after the fix speaks to it; an earlier one
+			// (recorded late) is noted.
+			if Active(it.status) || rec.StartedAt.Before(it.resolved) {
 				if err := addEvent(ctx, tx, it.id, now, a, "seen_again", it.status, it.status, "再次发现："+c.Summary, visitID); err != nil {
 					return err
 				}
@@ -169,7 +175,7 @@ func (s *Service) followUp(ctx context.Context, tx *store.Tx, a Actor, now time.
 	}
 	if verify {
 		for source, it := range existing {
-			if it.status != StatusResolved || !Cleared(rec, source) {
+			if it.status != StatusResolved || rec.StartedAt.Before(it.resolved) || !Cleared(rec, source) {
 				continue
 			}
 			if _, err := tx.Exec(ctx, `UPDATE followups SET status = ?, verified_at = ?, verify_visit_id = ?, version = version + 1, updated_at = ? WHERE id = ?`,

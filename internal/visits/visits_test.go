@@ -277,6 +277,13 @@ func TestSafetyFollowupLifecycle(t *testing.T) {
 		if _, err := move(f.village, visits.Move{Status: visits.StatusVerified, Reason: "回访", VisitID: v.ID}); fieldOf(err) != "visit_id" {
 			t.Fatalf("verified by an old visit: %v", err)
 		}
+		// A visit made before the fix, recorded late, verifies nothing.
+		early := f.visit(id)
+		early.StartedAt, early.EndedAt = f.clock.Now().Add(-2*time.Hour).Format(time.RFC3339), f.clock.Now().Add(-90*time.Minute).Format(time.RFC3339)
+		f.record(f.visitor, early)
+		if got, _, _ := f.svc.Followup(ctx, f.village.Scope, it.ID); got.Status != visits.StatusResolved {
+			t.Fatalf("verified by a visit before the fix: %s", got.Status)
+		}
 		// The return visit finds the gas safe: verified by it.
 		f.clock.Advance(24 * time.Hour)
 		back := f.record(f.visitor, f.visit(id))

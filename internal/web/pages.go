@@ -69,6 +69,8 @@ var funcs = template.FuncMap{
 		return map[string]string{"created": "建档", "updated": "修改", "status": "状态变更", "transferred": "档案转移"}[k]
 	},
 	"fmtTime": func(t time.Time) string { return t.In(age.Shanghai).Format("2006-01-02 15:04") },
+	"vl":      visitLabel,
+	"vls":     visitLabelList,
 	"classLabel": func(c string) string {
 		switch c {
 		case "A", "B", "C":
@@ -117,11 +119,16 @@ type pageData struct {
 	Error  string
 	Flash  string
 	Data   any
+	// Alerts are open emergencies shown at the top of every page.
+	Alerts []pageAlert
 }
 
 func (s *Server) render(w http.ResponseWriter, status int, name string, d pageData) {
 	if d.Caller != nil && d.Nav == nil {
 		d.Nav = s.navFor(d.Caller)
+	}
+	if d.Caller != nil && d.Alerts == nil {
+		d.Alerts = s.pageAlerts(d.Caller)
 	}
 	t := s.pages.pages[name]
 	if t == nil {

@@ -20,6 +20,7 @@ import (
 	"tanfang/internal/pii"
 	"tanfang/internal/registry"
 	"tanfang/internal/store"
+	"tanfang/internal/visits"
 )
 
 //go:embed static
@@ -35,6 +36,7 @@ type Server struct {
 	// Registry is built by New from DB, Keys and Now.
 	Registry *registry.Service
 	Classes  *classes.Service // built by New, like Registry
+	Visits   *visits.Service  // built by New, like Registry
 	Now      func() time.Time
 	Log      *slog.Logger
 	// SecureCookies marks cookies Secure; on behind HTTPS in production.
@@ -74,6 +76,7 @@ func New(s *Server) (*Server, error) {
 	s.pages = ps
 	s.Registry = &registry.Service{DB: s.DB, Keys: s.Keys, Now: s.Now}
 	s.Classes = &classes.Service{DB: s.DB, Keys: s.Keys, Now: s.Now}
+	s.Visits = &visits.Service{DB: s.DB, Keys: s.Keys, Now: s.Now}
 	if s.openAPI, err = buildOpenAPI(); err != nil {
 		return nil, err
 	}
@@ -113,6 +116,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /areas/{code}/grids", s.page(s.areaAddGridSubmit))
 	s.eldersRoutes()
 	s.classesRoutes()
+	s.visitsRoutes()
 	s.addNav(navItem{Order: 90, Label: "区划", Href: func(c *caller) string { return "/areas/" + c.Area.Code }})
 }
 
