@@ -18,6 +18,7 @@ import (
 	"tanfang/internal/areas"
 	"tanfang/internal/audit"
 	"tanfang/internal/auth"
+	"tanfang/internal/outbox"
 	"tanfang/internal/pii"
 	"tanfang/internal/store"
 	"tanfang/internal/web"
@@ -148,6 +149,10 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	// Age crossings and unfinished county rule changes (R-CLS-4).
 	srv.Classes.Start(ctx, slog.Default())
+	// Notifications through the outbox, overdue follow-ups and family
+	// reminders (DESIGN "Nothing lost", R-EMG-4, R-VST-3).
+	outbox.Start(ctx, db, keys, outbox.ConfigFromEnv(os.Getenv), slog.Default())
+	go srv.Visits.RunJobs(ctx, 10*time.Minute, slog.Default())
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
