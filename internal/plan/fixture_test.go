@@ -177,7 +177,7 @@ func (f *fixture) ensure(w schedule.Week) {
 
 func (f *fixture) week(elderID int64, w schedule.Week) ElderWeek {
 	f.t.Helper()
-	ew, err := f.svc.Week(context.Background(), elderID, w)
+	ew, err := f.svc.Week(context.Background(), areas.Scope{Code: areas.CityCode, Prefix: "3207"}, elderID, w)
 	if err != nil {
 		f.t.Fatalf("week %s of elder %d: %v", w, elderID, err)
 	}

@@ -148,7 +148,7 @@ func TestClassChangeMidWeek(t *testing.T) {
 		if got := f.week(id, w); got.Class != "C" || got.Required != (schedule.Requirement{Call: 1}) {
 			t.Errorf("this week: %+v", got)
 		}
-		if _, err := f.svc.Week(context.Background(), late, w); !errors.Is(err, store.ErrNotFound) {
+		if _, err := f.svc.Week(context.Background(), countyScope, late, w); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("elder entering scope mid-week planned this week: %v", err)
 		}
 		f.clock.Set(sh(t, "2026-12-07 00:00"))

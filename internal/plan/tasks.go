@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"tanfang/internal/areas"
 	"tanfang/internal/policy/mask"
 	"tanfang/internal/policy/schedule"
 	"tanfang/internal/store"
@@ -38,10 +39,15 @@ type Task struct {
 
 // TaskDeadline is a campaign's deadline reaching the elder.
 type TaskDeadline struct {
-	CampaignID int64                   `json:"campaign_id"`
-	Name       string                  `json:"name"`
-	DueAt      time.Time               `json:"due_at"`
-	Status     schedule.DeadlineStatus `json:"status"`
+	CampaignID  int64                   `json:"campaign_id"`
+	Name        string                  `json:"name"`
+	DueAt       time.Time               `json:"due_at"`
+	Status      schedule.DeadlineStatus `json:"status"`
+	StatusLabel string                  `json:"status_label"`
+}
+
+var deadlineLabels = map[schedule.DeadlineStatus]string{
+	schedule.DeadlinePending: "待联系", schedule.DeadlineMet: "已联系", schedule.DeadlineOverdue: "已逾期", schedule.DeadlineNotRequired: "无需联系",
 }
 
 // TaskList is a visitor's elders for one week, the highest risk first.
@@ -191,7 +197,7 @@ func (s *Service) deadlinesFor(ctx context.Context, list []weekRow, w schedule.W
 			case !now.Before(c.due):
 				st = schedule.DeadlineOverdue
 			}
-			out[id] = append(out[id], TaskDeadline{CampaignID: c.id, Name: c.name, DueAt: c.due, Status: st})
+			out[id] = append(out[id], TaskDeadline{CampaignID: c.id, Name: c.name, DueAt: c.due, Status: st, StatusLabel: deadlineLabels[st]})
 		}
 	}
 	return out, nil
@@ -277,10 +283,19 @@ type ElderWeek struct {
 	Notes       []string             `json:"notes"`
 }
 
-// Week returns an elder's row for week w, or store.ErrNotFound when the
-// week has none. A row that was never planned is not_required. The
-// caller checks the elder is in scope.
-func (s *Service) Week(ctx context.Context, elderID int64, w schedule.Week) (ElderWeek, error) {
+// Week returns the week w of an elder in scope, drawing up the current
+// week first if no one has yet; store.ErrNotFound when the elder is out
+// of scope or the week has no row for it. A row that was never planned
+// (a contact with an elder out of scope) is not_required.
+func (s *Service) Week(ctx context.Context, sc areas.Scope, elderID int64, w schedule.Week) (ElderWeek, error) {
+	if _, _, err := elderInScope(ctx, s.DB, sc, elderID); err != nil {
+		return ElderWeek{}, err
+	}
+	if w == schedule.WeekOf(s.now()) {
+		if err := s.ensure(ctx, w); err != nil {
+			return ElderWeek{}, err
+		}
+	}
 	var r weekRow
 	var visitor int64
 	var planned bool
