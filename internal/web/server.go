@@ -18,6 +18,7 @@ import (
 	"tanfang/internal/auth"
 	"tanfang/internal/classes"
 	"tanfang/internal/pii"
+	"tanfang/internal/plan"
 	"tanfang/internal/registry"
 	"tanfang/internal/store"
 	"tanfang/internal/visits"
@@ -37,6 +38,7 @@ type Server struct {
 	Registry *registry.Service
 	Classes  *classes.Service // built by New, like Registry
 	Visits   *visits.Service  // built by New, like Registry
+	Plan     *plan.Service    // built by New, like Registry
 	Now      func() time.Time
 	Log      *slog.Logger
 	// SecureCookies marks cookies Secure; on behind HTTPS in production.
@@ -77,6 +79,7 @@ func New(s *Server) (*Server, error) {
 	s.Registry = &registry.Service{DB: s.DB, Keys: s.Keys, Now: s.Now}
 	s.Classes = &classes.Service{DB: s.DB, Keys: s.Keys, Now: s.Now}
 	s.Visits = &visits.Service{DB: s.DB, Keys: s.Keys, Now: s.Now}
+	s.Plan = &plan.Service{DB: s.DB, Keys: s.Keys, Now: s.Now}
 	if s.openAPI, err = buildOpenAPI(); err != nil {
 		return nil, err
 	}
@@ -117,6 +120,7 @@ func (s *Server) routes() {
 	s.eldersRoutes()
 	s.classesRoutes()
 	s.visitsRoutes()
+	s.planRoutes()
 	s.addNav(navItem{Order: 90, Label: "区划", Href: func(c *caller) string { return "/areas/" + c.Area.Code }})
 }
 
