@@ -153,6 +153,9 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	// reminders (DESIGN "Nothing lost", R-EMG-4, R-VST-3).
 	outbox.Start(ctx, db, keys, outbox.ConfigFromEnv(os.Getenv), slog.Default())
 	go srv.Visits.RunJobs(ctx, 10*time.Minute, slog.Default())
+	// The weekly visit plan: each week drawn up at its start, refreshed
+	// hourly for statuses, consent and campaigns (R-FRQ-1..5).
+	go srv.Plan.Run(ctx, time.Hour, slog.Default())
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
