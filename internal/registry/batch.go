@@ -19,29 +19,38 @@ import (
 // is taken in all or nothing), so both get the same checks, versions and
 // audit entries.
 
-// create is Create's work inside tx. The row comes back even on failure,
-// so the caller can name the ID number it tried.
-func (s *Service) create(ctx context.Context, tx *store.Tx, actor Actor, sc areas.Scope, in Input, reason string, now time.Time) (row, error) {
-	today := age.DateOf(now)
+// prepareCreate checks in as a new file, reading through q, and returns
+// the row and household to insert; it writes nothing.
+func (s *Service) prepareCreate(ctx context.Context, q store.Querier, sc areas.Scope, in Input, now time.Time) (row, int64, error) {
 	ts := store.FormatTime(now)
-	c := &checker{today: today}
+	c := &checker{today: age.DateOf(now)}
 	r := row{Status: StatusActive, Active: true, FCReachable: true, Version: 1, CreatedAt: ts, UpdatedAt: ts}
 	c.apply(in, &r, true)
 	c.crossCheck(&r)
-	checkArea(ctx, tx, c, sc.Contains(r.AreaCode), "area_code", r.AreaCode)
-	household, _ := s.household(ctx, tx, c, sc, in.HouseholdWith, 0)
+	checkArea(ctx, q, c, sc.Contains(r.AreaCode), "area_code", r.AreaCode)
+	household, _ := s.household(ctx, q, c, sc, in.HouseholdWith, 0)
 	if err := c.err(); err != nil {
-		return r, err
+		return r, 0, err
 	}
-	d, err := s.holder(ctx, tx, r.idNumber, 0)
+	d, err := s.holder(ctx, q, r.idNumber, 0)
+	if err != nil {
+		return r, 0, err
+	}
+	if d != nil {
+		return r, 0, d
+	}
+	return r, household, nil
+}
+
+// create is Create's work inside tx. The row comes back even on failure,
+// so the caller can name the ID number it tried.
+func (s *Service) create(ctx context.Context, tx *store.Tx, actor Actor, sc areas.Scope, in Input, reason string, now time.Time) (row, error) {
+	r, household, err := s.prepareCreate(ctx, tx, sc, in, now)
 	if err != nil {
 		return r, err
 	}
-	if d != nil {
-		return r, d
-	}
 	r.seal(s.Keys)
-	r.Incomplete = len(Completeness(r.elder(today))) > 0
+	r.Incomplete = len(Completeness(r.elder(age.DateOf(now)))) > 0
 	names, vals := r.writeCols()
 	id, err := tx.InsertID(ctx, "INSERT INTO elders ("+strings.Join(names, ", ")+") VALUES ("+placeholders(len(names))+")", vals...)
 	if err != nil {
@@ -63,44 +72,54 @@ func (s *Service) create(ctx context.Context, tx *store.Tx, actor Actor, sc area
 	return r, audit.Append(ctx, tx, actor.entry("elder.create", &r, audit.OK, "version=1", now))
 }
 
-// update is Update's work inside tx. It returns the file as it stands
-// afterwards and the changed fields; with none, nothing was written.
-func (s *Service) update(ctx context.Context, tx *store.Tx, actor Actor, sc areas.Scope, id int64, version int, patch Input, reason string, now time.Time) (row, map[string]Change, error) {
-	today := age.DateOf(now)
-	r, err := s.load(ctx, tx, sc, id, true)
+// prepareUpdate applies a patch to the file as read through q (locked
+// when q is a PostgreSQL transaction and lock is set) and returns the file
+// before and after and the changed fields; it writes nothing.
+func (s *Service) prepareUpdate(ctx context.Context, q store.Querier, lock bool, sc areas.Scope, id int64, version int, patch Input, reason *string, today age.Date) (old, r row, changes map[string]Change, err error) {
+	r, err = s.load(ctx, q, sc, id, lock)
 	if err != nil {
-		return row{}, nil, err
+		return row{}, row{}, nil, err
 	}
 	if r.Version != version {
-		return row{}, nil, &VersionConflict{Current: r.elder(today)}
+		return row{}, row{}, nil, &VersionConflict{Current: r.elder(today)}
 	}
 	if err := r.open(s.Keys); err != nil {
-		return row{}, nil, err
+		return row{}, row{}, nil, err
 	}
-	old := r
+	old = r
 	c := &checker{today: today}
 	c.apply(patch, &r, false)
-	if h, ok := s.household(ctx, tx, c, sc, patch.HouseholdWith, r.ID); ok {
+	if h, ok := s.household(ctx, q, c, sc, patch.HouseholdWith, r.ID); ok {
 		r.HouseholdID = h
 		if h == 0 {
 			r.HouseholdID = r.ID
 		}
 	}
 	c.crossCheck(&r)
-	c.text("reason", "修改原因", &reason, 200, &reason)
+	c.text("reason", "修改原因", reason, 200, reason)
 	if err := c.err(); err != nil {
-		return r, nil, err
+		return old, r, nil, err
 	}
 	if r.Active && r.idNumber != old.idNumber {
-		d, err := s.holder(ctx, tx, r.idNumber, r.ID)
+		d, err := s.holder(ctx, q, r.idNumber, r.ID)
 		if err != nil {
-			return r, nil, err
+			return old, r, nil, err
 		}
 		if d != nil {
-			return r, nil, d
+			return old, r, nil, d
 		}
 	}
-	changes := diff(&old, &r)
+	return old, r, diff(&old, &r), nil
+}
+
+// update is Update's work inside tx. It returns the file as it stands
+// afterwards and the changed fields; with none, nothing was written.
+func (s *Service) update(ctx context.Context, tx *store.Tx, actor Actor, sc areas.Scope, id int64, version int, patch Input, reason string, now time.Time) (row, map[string]Change, error) {
+	today := age.DateOf(now)
+	old, r, changes, err := s.prepareUpdate(ctx, tx, true, sc, id, version, patch, &reason, today)
+	if err != nil {
+		return r, nil, err
+	}
 	if len(changes) == 0 {
 		return old, changes, nil
 	}
@@ -117,6 +136,19 @@ func (s *Service) update(ctx context.Context, tx *store.Tx, actor Actor, sc area
 		return r, nil, err
 	}
 	return r, changes, nil
+}
+
+// CheckCreate says what CreateTx would about in, through the read pool and
+// writing nothing: the dry run of an import.
+func (s *Service) CheckCreate(ctx context.Context, sc areas.Scope, in Input) error {
+	_, _, err := s.prepareCreate(ctx, s.DB, sc, in, s.now())
+	return err
+}
+
+// CheckUpdate returns the fields UpdateTx would change, writing nothing.
+func (s *Service) CheckUpdate(ctx context.Context, sc areas.Scope, id int64, version int, patch Input, reason string) (map[string]Change, error) {
+	_, _, changes, err := s.prepareUpdate(ctx, s.DB, false, sc, id, version, patch, &reason, age.DateOf(s.now()))
+	return changes, err
 }
 
 // inTx turns a concurrent registration of the same number, which aborts
