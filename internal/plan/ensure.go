@@ -102,6 +102,9 @@ var (
 	pickHome  = func(v reqValue) int64 { return int64(v.home) }
 	pickCall  = func(v reqValue) int64 { return int64(v.call) }
 	pickNotes = func(v reqValue) int64 { return v.notes }
+	// pickInScope sets in_scope with the requirement, so that drawing up a
+	// week writes each index entry once.
+	pickInScope = func(v reqValue) int64 { return int64(boolInt(v.home+v.call > 0)) }
 )
 
 // specialSQL selects elders whose file excuses some days of the week: not
@@ -266,22 +269,37 @@ func (n *noteIDs) id(ctx context.Context, notes []string) (int64, error) {
 	return id, nil
 }
 
-// ensure draws up the week if this process has not seen it drawn up; reads
-// call it for the current week.
+// ensure draws up the week unless it was drawn up already; reads call it
+// for the current week. A read arriving while the weekly job draws the
+// week up waits for it, then finds the week done.
 func (s *Service) ensure(ctx context.Context, w schedule.Week) error {
 	if _, ok := s.planned.Load(w.String()); ok {
 		return nil
 	}
-	var at string
-	err := s.DB.QueryRow(ctx, "SELECT planned_at FROM plan_week_runs WHERE week = ?", w.String()).Scan(&at)
-	if err == nil {
-		s.planned.Store(w.String(), true)
-		return nil
-	}
-	if !errors.Is(err, sql.ErrNoRows) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	done, err := s.drawnUp(ctx, w)
+	if err != nil || done {
 		return err
 	}
-	return s.EnsureWeek(ctx, w)
+	return s.ensureWeek(ctx, w)
+}
+
+// drawnUp reports whether week w was drawn up, remembering it.
+func (s *Service) drawnUp(ctx context.Context, w schedule.Week) (bool, error) {
+	if _, ok := s.planned.Load(w.String()); ok {
+		return true, nil
+	}
+	var at string
+	err := s.DB.QueryRow(ctx, "SELECT planned_at FROM plan_week_runs WHERE week = ?", w.String()).Scan(&at)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	s.planned.Store(w.String(), true)
+	return true, nil
 }
 
 // EnsureWeek draws up week w the first time it is called for it: a row for
@@ -295,17 +313,20 @@ func (s *Service) ensure(ctx context.Context, w schedule.Week) error {
 func (s *Service) EnsureWeek(ctx context.Context, w schedule.Week) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.ensureWeek(ctx, w)
+}
+
+// ensureWeek is EnsureWeek with s.mu held.
+func (s *Service) ensureWeek(ctx context.Context, w schedule.Week) error {
 	p, err := s.prepare(ctx, w)
 	if err != nil {
 		return err
 	}
-	var planned string
-	err = s.DB.QueryRow(ctx, "SELECT planned_at FROM plan_week_runs WHERE week = ?", w.String()).Scan(&planned)
-	first := errors.Is(err, sql.ErrNoRows)
-	if err != nil && !first {
+	done, err := s.drawnUp(ctx, w)
+	if err != nil {
 		return err
 	}
-	if first {
+	if !done {
 		if err := s.eachChunk(ctx, "SELECT MIN(id), MAX(id) FROM elders", nil, func(tx *store.Tx, lo, hi int64) error {
 			return p.insert(ctx, tx, lo, hi)
 		}); err != nil {
@@ -377,9 +398,9 @@ func (s *Service) eachChunk(ctx context.Context, bounds string, args []any, fn f
 // contact created before the week was drawn up is taken over.
 func (p *weekPlan) insert(ctx context.Context, tx *store.Tx, lo, hi int64) error {
 	k, kargs := p.keySQL("e.area_code", "e.class", "e.consent_home")
-	q := `INSERT INTO plan_weeks (week, elder_id, area_code, class, visitor_id, planned, req_home, req_call, home_for_call, notes_id)
+	q := `INSERT INTO plan_weeks (week, elder_id, area_code, class, visitor_id, planned, req_home, req_call, home_for_call, notes_id, in_scope)
 		SELECT ?, x.id, x.area_code, x.class, x.visitor, 1, ` + p.valueSQL("x.k", pickHome) + `, ` + p.valueSQL("x.k", pickCall) +
-		`, x.hfc, ` + p.valueSQL("x.k", pickNotes) + `
+		`, x.hfc, ` + p.valueSQL("x.k", pickNotes) + `, ` + p.valueSQL("x.k", pickInScope) + `
 		FROM (SELECT e.id, e.area_code, e.class, e.consent_home_for_call AS hfc,
 			COALESCE((SELECT pr.visitor_id FROM pairings pr WHERE pr.elder_id = e.id AND pr.role = 'primary' AND pr.ended_at = ''), 0) AS visitor,
 			` + k + ` AS k
@@ -387,7 +408,7 @@ func (p *weekPlan) insert(ctx context.Context, tx *store.Tx, lo, hi int64) error
 		WHERE true
 		ON CONFLICT (week, elder_id) DO UPDATE SET area_code = excluded.area_code, class = excluded.class,
 			visitor_id = excluded.visitor_id, planned = 1, req_home = excluded.req_home, req_call = excluded.req_call,
-			home_for_call = excluded.home_for_call, notes_id = excluded.notes_id
+			home_for_call = excluded.home_for_call, notes_id = excluded.notes_id, in_scope = excluded.in_scope
 		WHERE plan_weeks.planned = 0`
 	args := append([]any{p.week.String()}, kargs...)
 	args = append(args, lo, hi)
@@ -401,9 +422,9 @@ func (p *weekPlan) insert(ctx context.Context, tx *store.Tx, lo, hi int64) error
 // change.
 func (p *weekPlan) refresh(ctx context.Context, tx *store.Tx, lo, hi int64) error {
 	k, kargs := p.keySQL("w.area_code", "w.class", "e.consent_home")
-	q := `UPDATE plan_weeks SET req_home = x.h, req_call = x.c, notes_id = x.n, home_for_call = x.hfc
+	q := `UPDATE plan_weeks SET req_home = x.h, req_call = x.c, notes_id = x.n, home_for_call = x.hfc, in_scope = x.s
 		FROM (SELECT y.elder_id, ` + p.valueSQL("y.k", pickHome) + ` AS h, ` + p.valueSQL("y.k", pickCall) + ` AS c, ` +
-		p.valueSQL("y.k", pickNotes) + ` AS n, y.hfc
+		p.valueSQL("y.k", pickNotes) + ` AS n, ` + p.valueSQL("y.k", pickInScope) + ` AS s, y.hfc
 			FROM (SELECT w.elder_id, e.consent_home_for_call AS hfc, ` + k + ` AS k
 				FROM plan_weeks w JOIN elders e ON e.id = w.elder_id
 				WHERE w.week = ? AND w.planned = 1 AND w.elder_id > ? AND w.elder_id <= ? AND NOT ` + specialSQL + `) y) x
@@ -472,8 +493,9 @@ func (s *Service) refreshSpecial(ctx context.Context, p *weekPlan) error {
 		changed = changed[len(batch):]
 		err := s.DB.InTx(ctx, func(tx *store.Tx) error {
 			for _, x := range batch {
-				if _, err := tx.Exec(ctx, `UPDATE plan_weeks SET req_home = ?, req_call = ?, notes_id = ?, home_for_call = ?
-					WHERE week = ? AND elder_id = ?`, x.newHome, x.newCall, x.newNotes, boolInt(x.hfc), p.week.String(), x.id); err != nil {
+				if _, err := tx.Exec(ctx, `UPDATE plan_weeks SET req_home = ?, req_call = ?, notes_id = ?, home_for_call = ?, in_scope = ?
+					WHERE week = ? AND elder_id = ?`, x.newHome, x.newCall, x.newNotes, boolInt(x.hfc), boolInt(x.newHome+x.newCall > 0),
+					p.week.String(), x.id); err != nil {
 					return err
 				}
 			}
