@@ -521,19 +521,34 @@ type ElderOption struct {
 }
 
 // FormElders lists the elders an account records visits for: a visitor's
-// paired elders, or for staff the active elders of their area (at most limit).
-func (s *Service) FormElders(ctx context.Context, a Actor, limit int) ([]ElderOption, error) {
-	var rows *sql.Rows
+// paired elders (all elders of the area while the visitor has none), or
+// for staff the active elders of their area; at most limit. include, when
+// not 0, is added if it is in scope and not listed (the elder a page was
+// opened for).
+func (s *Service) FormElders(ctx context.Context, a Actor, limit int, include int64) ([]ElderOption, error) {
+	var out []ElderOption
 	var err error
 	if a.Role == auth.RoleVisitor {
-		rows, err = s.DB.Query(ctx, `SELECT e.id, e.name, e.area_code FROM pairings p JOIN visitors v ON v.id = p.visitor_id
+		out, err = s.elderOptions(ctx, `SELECT e.id, e.name, e.area_code FROM pairings p JOIN visitors v ON v.id = p.visitor_id
 			JOIN elders e ON e.id = p.elder_id
 			WHERE v.user_id = ? AND p.ended_at = '' AND e.active = 1 ORDER BY p.role DESC, e.id LIMIT ?`, a.UserID, limit)
-	} else {
+	}
+	if err == nil && len(out) == 0 {
 		lo, hi := a.Scope.Range()
-		rows, err = s.DB.Query(ctx, `SELECT id, name, area_code FROM elders WHERE area_code >= ? AND area_code < ? AND active = 1
+		out, err = s.elderOptions(ctx, `SELECT id, name, area_code FROM elders WHERE area_code >= ? AND area_code < ? AND active = 1
 			ORDER BY area_code, id LIMIT ?`, lo, hi, limit)
 	}
+	if err != nil || include == 0 || slices.ContainsFunc(out, func(o ElderOption) bool { return o.ID == include }) {
+		return out, err
+	}
+	if e, err := elder(ctx, s.DB, a.Scope, include); err == nil && e.Active {
+		out = append(out, ElderOption{ID: e.ID, NameMasked: e.Masked(), AreaCode: e.AreaCode})
+	}
+	return out, nil
+}
+
+func (s *Service) elderOptions(ctx context.Context, q string, args ...any) ([]ElderOption, error) {
+	rows, err := s.DB.Query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("form elders: %w", err)
 	}

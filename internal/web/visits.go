@@ -599,7 +599,8 @@ func (s *Server) visitForm(r *http.Request, c *caller, form url.Values, errs map
 			"elder_id": {r.URL.Query().Get("elder_id")}, "client_id": {uuid.NewString()}}
 	}
 	d.ElderID, d.ClientID = d.Form.Get("elder_id"), d.Form.Get("client_id")
-	if d.Elders, err = s.Visits.FormElders(r.Context(), c.visitActor(), 500); err != nil {
+	include, _ := strconv.ParseInt(d.ElderID, 10, 64)
+	if d.Elders, err = s.Visits.FormElders(r.Context(), c.visitActor(), 500, include); err != nil {
 		s.Log.Error("form elders", "err", err)
 	}
 	return d
@@ -1131,7 +1132,8 @@ func (s *Server) emergencyNewPage(w http.ResponseWriter, r *http.Request, c *cal
 }
 
 func (s *Server) renderEmergencyNew(w http.ResponseWriter, r *http.Request, c *caller, csrf string, status int, form url.Values, errMsg string) {
-	elders, err := s.Visits.FormElders(r.Context(), c.visitActor(), 500)
+	include, _ := strconv.ParseInt(form.Get("elder_id"), 10, 64)
+	elders, err := s.Visits.FormElders(r.Context(), c.visitActor(), 500, include)
 	if err != nil {
 		s.serverError(w, err)
 		return

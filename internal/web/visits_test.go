@@ -74,71 +74,68 @@ type visitJSON struct {
 
 // Issue 6 "done when": the same visit sent 10 times, 5 of them at once,
 // makes one record and one rollup increment.
-func TestVisitSentTenTimes(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db)
-		village, visitor := e.login("xinbacun"), e.login("visitor1")
-		e.visitorRow(visitor)
-		el := e.newElder(village, "测试奶奶", "1941-03-04", true, 11, nil)
-		// A deadline campaign counts every record (not every day), so a
-		// second application of the visit would show in it.
-		now := e.Clock.Now()
-		if _, err := db.Exec(context.Background(), `INSERT INTO campaigns (name, area_code, area_prefix, deadline_from, deadline_due, deadline_times, created_at)
-			VALUES ('寒潮', ?, '320706102', ?, ?, 1, ?)`, "320706102000", store.FormatTime(now.Add(-48*time.Hour)),
-			store.FormatTime(now.Add(48*time.Hour)), store.FormatTime(now)); err != nil {
-			t.Fatal(err)
+func visitSentTenTimes(t *testing.T, e *env) {
+	db := e.DB
+	village, visitor := e.login("xinbacun"), e.login("visitor1")
+	el := e.newElder(village, "测试奶奶", "1941-03-04", true, 11, nil)
+	// A deadline campaign counts every record (not every day), so a
+	// second application of the visit would show in it.
+	now := e.Clock.Now()
+	if _, err := db.Exec(context.Background(), `INSERT INTO campaigns (name, area_code, area_prefix, deadline_from, deadline_due, deadline_times, created_at)
+		VALUES ('寒潮', ?, '320706102', ?, ?, 1, ?)`, "320706102000", store.FormatTime(now.Add(-48*time.Hour)),
+		store.FormatTime(now.Add(48*time.Hour)), store.FormatTime(now)); err != nil {
+		t.Fatal(err)
+	}
+	body := e.visitBody(el.ID)
+	var first visitJSON
+	if st := e.do("POST", "/api/v1/visits", visitor, body, &first); st != 201 || first.ID == 0 || !first.CountsAsHome {
+		t.Fatalf("first: %d %+v", st, first)
+	}
+	for range 4 {
+		var again visitJSON
+		if st := e.do("POST", "/api/v1/visits", visitor, body, &again); st != 200 || again.ID != first.ID {
+			t.Fatalf("retry: %d %+v", st, again)
 		}
-		body := e.visitBody(el.ID)
-		var first visitJSON
-		if st := e.do("POST", "/api/v1/visits", visitor, body, &first); st != 201 || first.ID == 0 || !first.CountsAsHome {
-			t.Fatalf("first: %d %+v", st, first)
-		}
-		for range 4 {
-			var again visitJSON
-			if st := e.do("POST", "/api/v1/visits", visitor, body, &again); st != 200 || again.ID != first.ID {
-				t.Fatalf("retry: %d %+v", st, again)
+	}
+	var wg sync.WaitGroup
+	for range 5 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b, _ := json.Marshal(body)
+			req, _ := http.NewRequest("POST", e.Srv.URL+"/api/v1/visits", bytes.NewReader(b))
+			req.Header.Set("Authorization", "Bearer "+visitor)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
 			}
-		}
-		var wg sync.WaitGroup
-		for range 5 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				b, _ := json.Marshal(body)
-				req, _ := http.NewRequest("POST", e.Srv.URL+"/api/v1/visits", bytes.NewReader(b))
-				req.Header.Set("Authorization", "Bearer "+visitor)
-				resp, err := http.DefaultClient.Do(req)
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				defer resp.Body.Close()
-				var v visitJSON
-				_ = json.NewDecoder(resp.Body).Decode(&v)
-				if resp.StatusCode != 200 || v.ID != first.ID {
-					t.Errorf("concurrent copy: %d %+v", resp.StatusCode, v)
-				}
-			}()
-		}
-		wg.Wait()
-		if n := e.count(`SELECT COUNT(*) FROM visits WHERE elder_id = ?`, el.ID); n != 1 {
-			t.Fatalf("%d visits", n)
-		}
-		if n := e.count(`SELECT done_home FROM plan_weeks WHERE week = '2026-W49' AND elder_id = ?`, el.ID); n != 1 {
-			t.Fatalf("week rollup done_home %d", n)
-		}
-		if n := e.count(`SELECT contacts FROM campaign_contacts WHERE elder_id = ?`, el.ID); n != 1 {
-			t.Fatalf("campaign counted %d", n)
-		}
-		var list struct{ Items []visitJSON }
-		if st := e.do("GET", fmt.Sprintf("/api/v1/visits?elder_id=%d", el.ID), village, nil, &list); st != 200 || len(list.Items) != 1 {
-			t.Fatalf("list: %d %+v", st, list)
-		}
-		// Outside the village's county the visit does not exist.
-		if st := e.do("GET", fmt.Sprintf("/api/v1/visits/%d", first.ID), e.login("lianyun"), nil, nil); st != 404 {
-			t.Fatalf("other county: %d", st)
-		}
-	})
+			defer resp.Body.Close()
+			var v visitJSON
+			_ = json.NewDecoder(resp.Body).Decode(&v)
+			if resp.StatusCode != 200 || v.ID != first.ID {
+				t.Errorf("concurrent copy: %d %+v", resp.StatusCode, v)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := e.count(`SELECT COUNT(*) FROM visits WHERE elder_id = ?`, el.ID); n != 1 {
+		t.Fatalf("%d visits", n)
+	}
+	if n := e.count(`SELECT done_home FROM plan_weeks WHERE week = '2026-W49' AND elder_id = ?`, el.ID); n != 1 {
+		t.Fatalf("week rollup done_home %d", n)
+	}
+	if n := e.count(`SELECT contacts FROM campaign_contacts WHERE elder_id = ?`, el.ID); n != 1 {
+		t.Fatalf("campaign counted %d", n)
+	}
+	var list struct{ Items []visitJSON }
+	if st := e.do("GET", fmt.Sprintf("/api/v1/visits?elder_id=%d", el.ID), village, nil, &list); st != 200 || len(list.Items) != 1 {
+		t.Fatalf("list: %d %+v", st, list)
+	}
+	// Outside the village's county the visit does not exist.
+	if st := e.do("GET", fmt.Sprintf("/api/v1/visits/%d", first.ID), e.login("lianyun"), nil, nil); st != 404 {
+		t.Fatalf("other county: %d", st)
+	}
 }
 
 type followupJSON struct {
@@ -153,110 +150,134 @@ type followupJSON struct {
 
 // Gas 不安全 opens a safety follow-up; its life cycle through the API, and
 // escalation to the town once overdue (R-VST-2, R-EMG-4).
-func TestSafetyFollowupAPI(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db)
-		village, visitor, town := e.login("xinbacun"), e.login("visitor1"), e.login("xinba")
-		e.visitorRow(visitor)
-		el := e.newElder(village, "测试爷爷", "1939-08-09", false, 12, nil)
-		body := e.visitBody(el.ID)
-		body["findings"].(map[string]string)["gas"] = "unsafe"
-		var v visitJSON
-		if st := e.do("POST", "/api/v1/visits", visitor, body, &v); st != 201 {
-			t.Fatalf("visit: %d", st)
+func safetyFollowupAPI(t *testing.T, e *env) {
+	db := e.DB
+	village, visitor, town := e.login("xinbacun"), e.login("visitor1"), e.login("xinba")
+	el := e.newElder(village, "测试爷爷", "1939-08-09", false, 12, nil)
+	body := e.visitBody(el.ID)
+	body["findings"].(map[string]string)["gas"] = "unsafe"
+	var v visitJSON
+	if st := e.do("POST", "/api/v1/visits", visitor, body, &v); st != 201 {
+		t.Fatalf("visit: %d", st)
+	}
+	var list struct{ Items []followupJSON }
+	if st := e.do("GET", fmt.Sprintf("/api/v1/followups?elder_id=%d", el.ID), village, nil, &list); st != 200 || len(list.Items) != 1 {
+		t.Fatalf("followups: %d %+v", st, list)
+	}
+	f := list.Items[0]
+	if f.Kind != "safety" || f.Severity != "urgent" || f.Status != "open" || !f.DueAt.Equal(e.Clock.Now().Add(24*time.Hour)) {
+		t.Fatalf("item %+v", f)
+	}
+	path := fmt.Sprintf("/api/v1/followups/%d", f.ID)
+	var eb errBody
+	if st := e.do("PATCH", path, visitor, map[string]any{"status": "in_progress", "reason": "x"}, &eb); st != 403 {
+		t.Fatalf("visitor moved: %d", st)
+	}
+	if st := e.do("PATCH", path, village, map[string]any{"status": "verified", "reason": "x"}, &eb); st != 422 || eb.Error.Field != "status" {
+		t.Fatalf("open → verified: %d %+v", st, eb)
+	}
+	if st := e.do("PATCH", path, village, map[string]any{"status": "in_progress", "reason": "已通知燃气公司", "version": f.Version}, &f); st != 200 || f.Status != "in_progress" {
+		t.Fatalf("in progress: %d %+v", st, f)
+	}
+	if st := e.do("PATCH", path, village, map[string]any{"status": "referred", "reason": "r", "refer_type": "town", "version": f.Version - 1}, &eb); st != 409 {
+		t.Fatalf("stale: %d", st)
+	}
+	// Not resolved within a day: the town gets it.
+	e.Clock.Advance(25 * time.Hour)
+	village, visitor, town = e.login("xinbacun"), e.login("visitor1"), e.login("xinba") // idle sessions ended
+	if n, err := e.API.Visits.Escalate(context.Background()); err != nil || n != 1 {
+		t.Fatalf("escalate: %d %v", n, err)
+	}
+	if st := e.do("GET", "/api/v1/followups?level=town&status=overdue", town, nil, &list); st != 200 || len(list.Items) != 1 {
+		t.Fatalf("town's overdue list: %d %+v", st, list)
+	}
+	if st := e.do("PATCH", path, town, map[string]any{"status": "resolved", "reason": "已更换软管"}, &f); st != 200 || f.Status != "resolved" {
+		t.Fatalf("resolved: %d %+v", st, f)
+	}
+	e.Clock.Advance(20 * time.Minute)
+	back := e.visitBody(el.ID)
+	back["started_at"], back["ended_at"] = e.Clock.Now().Add(-10*time.Minute).Format(time.RFC3339), e.Clock.Now().Format(time.RFC3339)
+	if st := e.do("POST", "/api/v1/visits", visitor, back, &v); st != 201 {
+		t.Fatalf("return visit: %d", st)
+	}
+	var one struct {
+		Item    followupJSON
+		History []struct{ Action, Actor, Reason string }
+	}
+	if st := e.do("GET", path, village, nil, &one); st != 200 || one.Item.Status != "verified" || len(one.History) != 5 {
+		t.Fatalf("after the return visit: %d %+v", st, one)
+	}
+	// The inbox of the town shows the escalation once the outbox is delivered.
+	w := &outbox.Worker{DB: db, Keys: e.API.Keys, Now: e.Clock.Now}
+	if _, err := w.RunOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var inbox struct {
+		Items []struct{ Kind, Subject, Body string }
+	}
+	if st := e.do("GET", "/api/v1/inbox", town, nil, &inbox); st != 200 {
+		t.Fatalf("town inbox: %d", st)
+	}
+	kinds := map[string]int{}
+	for _, m := range inbox.Items {
+		kinds[m.Kind]++
+	}
+	if kinds["followup.opened"] != 1 || kinds["followup.escalated"] != 1 {
+		t.Fatalf("town inbox: %+v", inbox)
+	}
+	for _, m := range inbox.Items {
+		if strings.Contains(m.Body, "测试爷爷") {
+			t.Errorf("clear name in a message: %q", m.Body)
 		}
-		var list struct{ Items []followupJSON }
-		if st := e.do("GET", fmt.Sprintf("/api/v1/followups?elder_id=%d", el.ID), village, nil, &list); st != 200 || len(list.Items) != 1 {
-			t.Fatalf("followups: %d %+v", st, list)
-		}
-		f := list.Items[0]
-		if f.Kind != "safety" || f.Severity != "urgent" || f.Status != "open" || !f.DueAt.Equal(e.Clock.Now().Add(24*time.Hour)) {
-			t.Fatalf("item %+v", f)
-		}
-		path := fmt.Sprintf("/api/v1/followups/%d", f.ID)
-		var eb errBody
-		if st := e.do("PATCH", path, visitor, map[string]any{"status": "in_progress", "reason": "x"}, &eb); st != 403 {
-			t.Fatalf("visitor moved: %d", st)
-		}
-		if st := e.do("PATCH", path, village, map[string]any{"status": "verified", "reason": "x"}, &eb); st != 422 || eb.Error.Field != "status" {
-			t.Fatalf("open → verified: %d %+v", st, eb)
-		}
-		if st := e.do("PATCH", path, village, map[string]any{"status": "in_progress", "reason": "已通知燃气公司", "version": f.Version}, &f); st != 200 || f.Status != "in_progress" {
-			t.Fatalf("in progress: %d %+v", st, f)
-		}
-		if st := e.do("PATCH", path, village, map[string]any{"status": "referred", "reason": "r", "refer_type": "town", "version": f.Version - 1}, &eb); st != 409 {
-			t.Fatalf("stale: %d", st)
-		}
-		// Not resolved within a day: the town gets it.
-		e.Clock.Advance(25 * time.Hour)
-		village, visitor, town = e.login("xinbacun"), e.login("visitor1"), e.login("xinba") // idle sessions ended
-		if n, err := e.API.Visits.Escalate(context.Background()); err != nil || n != 1 {
-			t.Fatalf("escalate: %d %v", n, err)
-		}
-		if st := e.do("GET", "/api/v1/followups?level=town&status=overdue", town, nil, &list); st != 200 || len(list.Items) != 1 {
-			t.Fatalf("town's overdue list: %d %+v", st, list)
-		}
-		if st := e.do("PATCH", path, town, map[string]any{"status": "resolved", "reason": "已更换软管"}, &f); st != 200 || f.Status != "resolved" {
-			t.Fatalf("resolved: %d %+v", st, f)
-		}
-		e.Clock.Advance(20 * time.Minute)
-		back := e.visitBody(el.ID)
-		back["started_at"], back["ended_at"] = e.Clock.Now().Add(-10*time.Minute).Format(time.RFC3339), e.Clock.Now().Format(time.RFC3339)
-		if st := e.do("POST", "/api/v1/visits", visitor, back, &v); st != 201 {
-			t.Fatalf("return visit: %d", st)
-		}
-		var one struct {
-			Item    followupJSON
-			History []struct{ Action, Actor, Reason string }
-		}
-		if st := e.do("GET", path, village, nil, &one); st != 200 || one.Item.Status != "verified" || len(one.History) != 5 {
-			t.Fatalf("after the return visit: %d %+v", st, one)
-		}
-		// The inbox of the town shows the escalation once the outbox is delivered.
-		w := &outbox.Worker{DB: db, Keys: e.API.Keys, Now: e.Clock.Now}
-		if _, err := w.RunOnce(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		var inbox struct {
-			Items []struct{ Kind, Subject, Body string }
-		}
-		if st := e.do("GET", "/api/v1/inbox", town, nil, &inbox); st != 200 || len(inbox.Items) != 2 {
-			t.Fatalf("town inbox: %d %+v", st, inbox)
-		}
-		for _, m := range inbox.Items {
-			if strings.Contains(m.Body, "测试爷爷") {
-				t.Errorf("clear name in a message: %q", m.Body)
-			}
-		}
-	})
+	}
 }
 
 // Edits carry a version; a stale one answers 409 with both versions.
-func TestVisitEditConflictAPI(t *testing.T) {
+func visitEditConflictAPI(t *testing.T, e *env) {
+	village, visitor := e.login("xinbacun"), e.login("visitor1")
+	el := e.newElder(village, "测试奶奶", "1941-03-04", true, 13, nil)
+	var v visitJSON
+	e.do("POST", "/api/v1/visits", visitor, e.visitBody(el.ID), &v)
+	findings := e.visitBody(el.ID)["findings"]
+	edit := map[string]any{"version": v.Version, "reason": "补充宣教", "findings": findings, "education": "冬季防煤气中毒"}
+	if st := e.do("PATCH", fmt.Sprintf("/api/v1/visits/%d", v.ID), visitor, edit, &v); st != 200 || v.Version != 2 {
+		t.Fatalf("edit: %d %+v", st, v)
+	}
+	edit["version"] = 1
+	var conflict struct {
+		Error   struct{ Code string }
+		Current struct {
+			Version   int
+			Education string
+		}
+		Submitted struct{ Version int }
+	}
+	if st := e.do("PATCH", fmt.Sprintf("/api/v1/visits/%d", v.ID), village, edit, &conflict); st != 409 ||
+		conflict.Error.Code != "conflict" || conflict.Current.Version != 2 || conflict.Current.Education != "冬季防煤气中毒" || conflict.Submitted.Version != 1 {
+		t.Fatalf("stale edit: %d %+v", st, conflict)
+	}
+}
+
+// TestVisitsAPI runs the API scenarios on one server per database, each
+// with elders of its own, to keep the package fast.
+func TestVisitsAPI(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
-		village, visitor := e.login("xinbacun"), e.login("visitor1")
-		e.visitorRow(visitor)
-		el := e.newElder(village, "测试奶奶", "1941-03-04", true, 13, nil)
-		var v visitJSON
-		e.do("POST", "/api/v1/visits", visitor, e.visitBody(el.ID), &v)
-		findings := e.visitBody(el.ID)["findings"]
-		edit := map[string]any{"version": v.Version, "reason": "补充宣教", "findings": findings, "education": "冬季防煤气中毒"}
-		if st := e.do("PATCH", fmt.Sprintf("/api/v1/visits/%d", v.ID), visitor, edit, &v); st != 200 || v.Version != 2 {
-			t.Fatalf("edit: %d %+v", st, v)
-		}
-		edit["version"] = 1
-		var conflict struct {
-			Error   struct{ Code string }
-			Current struct {
-				Version   int
-				Education string
-			}
-			Submitted struct{ Version int }
-		}
-		if st := e.do("PATCH", fmt.Sprintf("/api/v1/visits/%d", v.ID), village, edit, &conflict); st != 409 ||
-			conflict.Error.Code != "conflict" || conflict.Current.Version != 2 || conflict.Current.Education != "冬季防煤气中毒" || conflict.Submitted.Version != 1 {
-			t.Fatalf("stale edit: %d %+v", st, conflict)
+		e.visitorRow(e.login("visitor1"))
+		for _, sc := range []struct {
+			name string
+			run  func(*testing.T, *env)
+		}{
+			{"sent ten times", visitSentTenTimes},
+			{"edit conflict", visitEditConflictAPI},
+			{"emergency", emergencyFlow},
+			{"safety follow-up", safetyFollowupAPI}, // last: it moves the clock a day on
+		} {
+			e.t = t
+			t.Run(sc.name, func(t *testing.T) {
+				e.t = t
+				sc.run(t, e)
+			})
 		}
 	})
 }
@@ -388,72 +409,70 @@ func TestVisitFormQueueSubmit(t *testing.T) {
 
 // R-EMG-1: raised in two taps, it reaches the village and town inboxes and
 // the first contact's phone, and heads their pages until closed.
-func TestEmergencyFlow(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db)
-		village, visitor, town := e.login("xinbacun"), e.login("visitor1"), e.login("xinba")
-		el := e.newElder(village, "测试奶奶", "1941-03-04", true, 16, map[string]any{
-			"first_contact": map[string]any{"name": "测试儿子", "relation": "child", "phone": "13900005678"}})
-		// The SMS gateway stands in locally.
-		var mu sync.Mutex
-		var sms []map[string]string
-		gw := httpTestServer(t, func(w http.ResponseWriter, r *http.Request) {
-			var m map[string]string
-			_ = json.NewDecoder(r.Body).Decode(&m)
-			mu.Lock()
-			sms = append(sms, m)
-			mu.Unlock()
-		})
-		// Tap 1: the button on the elder's page; tap 2: what happened.
-		b := e.browser("visitor1")
-		epage := b.get(fmt.Sprintf("/elders/%d", el.ID))
-		if !strings.Contains(epage, fmt.Sprintf(`href="/emergencies/new?elder_id=%d"`, el.ID)) {
-			t.Fatalf("no emergency button on the elder's page")
-		}
-		form := b.get(fmt.Sprintf("/emergencies/new?elder_id=%d", el.ID))
-		csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(form)[1]
-		cid := regexp.MustCompile(`name="client_id" value="([^"]+)"`).FindStringSubmatch(form)[1]
-		resp, page := b.post("/emergencies", map[string][]string{"csrf": {csrf}, "client_id": {cid}, "elder_id": {fmt.Sprint(el.ID)},
-			"called": {"120", "family"}, "what": {"fall"}})
-		if resp.StatusCode != 200 || !strings.Contains(page, "跌倒") || !strings.Contains(page, "处置中") {
-			t.Fatalf("raise: %d %s", resp.StatusCode, page)
-		}
-		w := &outbox.Worker{DB: db, Keys: e.API.Keys, Now: e.Clock.Now,
-			Senders: outbox.Config{SMSURL: gw}.Senders(e.Clock.Now)}
-		if n, err := w.RunOnce(context.Background()); err != nil || n != 3 {
-			t.Fatalf("delivered %d, %v", n, err)
-		}
-		if len(sms) != 1 || sms[0]["phone"] != "13900005678" || strings.Contains(sms[0]["text"], "测试奶奶") || !strings.Contains(sms[0]["text"], "跌倒") {
-			t.Fatalf("sms %v", sms)
-		}
-		for _, tok := range []string{village, town} {
-			var inbox struct{ Items []struct{ Kind string } }
-			if st := e.do("GET", "/api/v1/inbox", tok, nil, &inbox); st != 200 || len(inbox.Items) != 1 || inbox.Items[0].Kind != "emergency" {
-				t.Fatalf("inbox: %d %+v", st, inbox)
-			}
-		}
-		// On top of the village's pages until closed.
-		vb := e.browser("xinbacun")
-		if p := vb.get("/followups"); !strings.Contains(p, "紧急情况未结束") {
-			t.Fatal("no banner on the village's page")
-		}
-		var list struct{ Items []struct{ ID int64 } }
-		e.do("GET", "/api/v1/emergencies?status=open", town, nil, &list)
-		if len(list.Items) != 1 {
-			t.Fatalf("open list %+v", list)
-		}
-		id := list.Items[0].ID
-		var eb errBody
-		if st := e.do("POST", fmt.Sprintf("/api/v1/emergencies/%d/notes", id), visitor, map[string]any{"note": "已送医", "close": true}, &eb); st != 403 {
-			t.Fatalf("visitor closed: %d", st)
-		}
-		if st := e.do("POST", fmt.Sprintf("/api/v1/emergencies/%d/notes", id), village, map[string]any{"note": "已送县医院，家属已到", "close": true}, nil); st != 200 {
-			t.Fatalf("close: %d", st)
-		}
-		if p := vb.get("/followups"); strings.Contains(p, "紧急情况未结束") {
-			t.Fatal("banner stays after closing")
-		}
+func emergencyFlow(t *testing.T, e *env) {
+	db := e.DB
+	village, visitor, town := e.login("xinbacun"), e.login("visitor1"), e.login("xinba")
+	el := e.newElder(village, "测试奶奶", "1941-03-04", true, 16, map[string]any{
+		"first_contact": map[string]any{"name": "测试儿子", "relation": "child", "phone": "13900005678"}})
+	// The SMS gateway stands in locally.
+	var mu sync.Mutex
+	var sms []map[string]string
+	gw := httpTestServer(t, func(w http.ResponseWriter, r *http.Request) {
+		var m map[string]string
+		_ = json.NewDecoder(r.Body).Decode(&m)
+		mu.Lock()
+		sms = append(sms, m)
+		mu.Unlock()
 	})
+	// Tap 1: the button on the elder's page; tap 2: what happened.
+	b := e.browser("visitor1")
+	epage := b.get(fmt.Sprintf("/elders/%d", el.ID))
+	if !strings.Contains(epage, fmt.Sprintf(`href="/emergencies/new?elder_id=%d"`, el.ID)) {
+		t.Fatalf("no emergency button on the elder's page")
+	}
+	form := b.get(fmt.Sprintf("/emergencies/new?elder_id=%d", el.ID))
+	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(form)[1]
+	cid := regexp.MustCompile(`name="client_id" value="([^"]+)"`).FindStringSubmatch(form)[1]
+	resp, page := b.post("/emergencies", map[string][]string{"csrf": {csrf}, "client_id": {cid}, "elder_id": {fmt.Sprint(el.ID)},
+		"called": {"120", "family"}, "what": {"fall"}})
+	if resp.StatusCode != 200 || !strings.Contains(page, "跌倒") || !strings.Contains(page, "处置中") {
+		t.Fatalf("raise: %d %s", resp.StatusCode, page)
+	}
+	w := &outbox.Worker{DB: db, Keys: e.API.Keys, Now: e.Clock.Now,
+		Senders: outbox.Config{SMSURL: gw}.Senders(e.Clock.Now)}
+	if n, err := w.RunOnce(context.Background()); err != nil || n < 3 {
+		t.Fatalf("delivered %d, %v", n, err)
+	}
+	if len(sms) != 1 || sms[0]["phone"] != "13900005678" || strings.Contains(sms[0]["text"], "测试奶奶") || !strings.Contains(sms[0]["text"], "跌倒") {
+		t.Fatalf("sms %v", sms)
+	}
+	for _, tok := range []string{village, town} {
+		var inbox struct{ Items []struct{ Kind string } }
+		if st := e.do("GET", "/api/v1/inbox", tok, nil, &inbox); st != 200 || len(inbox.Items) == 0 || inbox.Items[0].Kind != "emergency" {
+			t.Fatalf("inbox: %d %+v", st, inbox)
+		}
+	}
+	// On top of the village's pages until closed.
+	vb := e.browser("xinbacun")
+	if p := vb.get("/followups"); !strings.Contains(p, "紧急情况未结束") {
+		t.Fatal("no banner on the village's page")
+	}
+	var list struct{ Items []struct{ ID int64 } }
+	e.do("GET", "/api/v1/emergencies?status=open", town, nil, &list)
+	if len(list.Items) != 1 {
+		t.Fatalf("open list %+v", list)
+	}
+	id := list.Items[0].ID
+	var eb errBody
+	if st := e.do("POST", fmt.Sprintf("/api/v1/emergencies/%d/notes", id), visitor, map[string]any{"note": "已送医", "close": true}, &eb); st != 403 {
+		t.Fatalf("visitor closed: %d", st)
+	}
+	if st := e.do("POST", fmt.Sprintf("/api/v1/emergencies/%d/notes", id), village, map[string]any{"note": "已送县医院，家属已到", "close": true}, nil); st != 200 {
+		t.Fatalf("close: %d", st)
+	}
+	if p := vb.get("/followups"); strings.Contains(p, "紧急情况未结束") {
+		t.Fatal("banner stays after closing")
+	}
 }
 
 func httpTestServer(t *testing.T, h http.HandlerFunc) string {

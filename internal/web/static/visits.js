@@ -311,7 +311,7 @@
         freshTimes(form);
         lastMessage = navigator.onLine ? "已保存，正在上传…" : "已保存在手机上，联网后自动上传";
         return render();
-      }).then(function () { return flush(); }).then(function (r) {
+      }).then(function () { return navigator.onLine ? flush() : null; }).then(function (r) {
         if (r && r.sent > 0 && r.last && r.last.url && !r.stopped && navigator.onLine) {
           lastMessage = "已上传 " + r.sent + " 条";
           var a = el("queue-message");
