@@ -14,6 +14,7 @@ package outbox
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -70,7 +71,8 @@ func ToUser(id int64) Target { return Target{userID: id} }
 func ToPhone(phone, area string) Target { return Target{phone: phone, areaCode: area} }
 
 // Enqueue writes one outbox row per recipient inside tx, so the rows commit
-// or roll back with the event. It returns how many rows it wrote.
+// or roll back with the event. It returns how many rows it wrote. keys
+// seal SMS recipients' numbers; other targets need none.
 func Enqueue(ctx context.Context, tx *store.Tx, keys *pii.Keys, now time.Time, m Message, targets ...Target) (int, error) {
 	n := 0
 	add := func(channel, area, role string, userID, endpointID int64, toEnc []byte, toMasked string) error {
@@ -87,6 +89,9 @@ func Enqueue(ctx context.Context, tx *store.Tx, keys *pii.Keys, now time.Time, m
 	for _, t := range targets {
 		switch {
 		case t.phone != "":
+			if keys == nil {
+				return n, errors.New("enqueue sms: no keys to seal the phone number")
+			}
 			if err := add(SMS, t.areaCode, "", 0, 0, keys.Seal(phoneKind, t.phone), mask.Phone(t.phone)); err != nil {
 				return n, err
 			}
