@@ -38,7 +38,7 @@ type field struct {
 	label   string // header in the template
 	aliases []string
 	kind    kind
-	choices []choice
+	choices *choiceSet
 	hint    string // how to fill it in, for the template's notes
 }
 

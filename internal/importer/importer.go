@@ -149,20 +149,24 @@ func (im *Importer) elders(ctx context.Context, req Request, keptID int64) (*Rep
 	rep.HeaderRow = t.headerRow
 	rep.Ignored = append(rep.Ignored, t.ignored...)
 	rec := record{ID: keptID, Kind: KindElders, Actor: req.Actor, AreaCode: req.Scope.Code, FileName: req.FileName, SHA256: rep.FileSHA256, Size: len(req.Data), At: now}
-	err = im.DB.InTx(ctx, func(tx *store.Tx) error {
-		reason := "批量导入（试导入）"
-		if !req.DryRun {
-			if rec.ID == 0 {
-				if rec.ID, err = insertRecord(ctx, tx, rec, StatusCommitted); err != nil {
-					return err
-				}
-			}
-			reason = fmt.Sprintf("批量导入（第%d号导入）", rec.ID)
+	if req.DryRun {
+		// Checks only read, so a dry run holds no write lock.
+		if err := im.applyRows(ctx, nil, t, ix, req, "", rep); err != nil {
+			return nil, err
 		}
-		if err := im.applyRows(ctx, tx, t, ix, req, reason, rep); err != nil {
+		rep.Status = StatusChecked
+		return rep, im.record(ctx, &rec, rep, req.Data)
+	}
+	err = im.DB.InTx(ctx, func(tx *store.Tx) error {
+		if rec.ID == 0 {
+			if rec.ID, err = insertRecord(ctx, tx, rec, StatusCommitted); err != nil {
+				return err
+			}
+		}
+		if err := im.applyRows(ctx, tx, t, ix, req, fmt.Sprintf("批量导入（第%d号导入）", rec.ID), rep); err != nil {
 			return err
 		}
-		if req.DryRun || rep.Rejected > 0 {
+		if rep.Rejected > 0 {
 			return errRollback
 		}
 		rep.Status = StatusCommitted
@@ -175,34 +179,34 @@ func (im *Importer) elders(ctx context.Context, req Request, keptID int64) (*Rep
 	if !errors.Is(err, errRollback) {
 		return nil, err
 	}
-	// Nothing was applied: record what was checked. A direct commit's own
-	// record went with the rollback; a confirmed dry run keeps its own.
+	// Nothing was applied. A direct commit's own record went with the
+	// rollback; a confirmed dry run keeps its record, now rejected.
 	if keptID == 0 {
 		rec.ID = 0
 	}
 	rep.Status = StatusRejected
-	var keep []byte
-	if req.DryRun {
-		rep.Status, keep = StatusChecked, req.Data
-	}
-	err = im.DB.InTx(ctx, func(tx *store.Tx) error {
+	return rep, im.record(ctx, &rec, rep, nil)
+}
+
+// record stores the outcome of an import that applied nothing, keeping
+// the file when keep is set.
+func (im *Importer) record(ctx context.Context, rec *record, rep *Report, keep []byte) error {
+	err := im.DB.InTx(ctx, func(tx *store.Tx) error {
 		if rec.ID == 0 {
 			var err error
-			if rec.ID, err = insertRecord(ctx, tx, rec, rep.Status); err != nil {
+			if rec.ID, err = insertRecord(ctx, tx, *rec, rep.Status); err != nil {
 				return err
 			}
 		}
-		return im.finish(ctx, tx, rec, rep, keep)
+		return im.finish(ctx, tx, *rec, rep, keep)
 	})
-	if err != nil {
-		return nil, err
-	}
 	rep.ImportID = rec.ID
-	return rep, nil
+	return err
 }
 
-// applyRows runs every data row through the registry inside tx. Rows with
-// problems are counted and skipped; the caller rolls back if there are any.
+// applyRows runs every data row through the registry: inside tx, or
+// with tx nil as checks that write nothing. Rows with problems are counted
+// and skipped; a commit rolls back if there are any.
 func (im *Importer) applyRows(ctx context.Context, tx *store.Tx, t *table, ix *areaIndex, req Request, reason string, rep *Report) error {
 	today := age.DateOf(im.now())
 	seen := map[string]int{}
@@ -268,8 +272,12 @@ func (im *Importer) applyRows(ctx context.Context, tx *store.Tx, t *table, ix *a
 func (im *Importer) applyRow(ctx context.Context, tx *store.Tx, t *table, ix *areaIndex, cells []cell, req Request, ri rowInput, today age.Date, reason string, out *Outcome) ([]Problem, error) {
 	var h registry.Holder
 	found := false
+	var q store.Querier = im.DB
+	if tx != nil {
+		q = tx
+	}
 	if n, err := idcard.ParseAt(ri.idNumber, today); err == nil {
-		if h, found, err = im.Registry.HolderOf(ctx, tx, n.Value); err != nil {
+		if h, found, err = im.Registry.HolderOf(ctx, q, n.Value); err != nil {
 			return nil, err
 		}
 	}
@@ -278,9 +286,15 @@ func (im *Importer) applyRow(ctx context.Context, tx *store.Tx, t *table, ix *ar
 	case !found:
 		in := ri.in
 		in.AreaCode = &ri.area
-		var e registry.Elder
-		if e, err = im.Registry.CreateTx(ctx, tx, req.Actor, req.Scope, in, reason); err == nil {
-			out.Outcome, out.ElderID = Created, e.ID
+		if tx == nil {
+			err = im.Registry.CheckCreate(ctx, req.Scope, in)
+		} else {
+			var e registry.Elder
+			e, err = im.Registry.CreateTx(ctx, tx, req.Actor, req.Scope, in, reason)
+			out.ElderID = e.ID
+		}
+		if err == nil {
+			out.Outcome = Created
 		}
 	case !req.Scope.Contains(h.AreaCode) || (ri.area != "" && ri.area != h.AreaCode):
 		msg := im.Registry.Duplicate(ctx, req.Scope, h).Error()
@@ -294,7 +308,12 @@ func (im *Importer) applyRow(ctx context.Context, tx *store.Tx, t *table, ix *ar
 		patch := ri.in
 		patch.AreaCode, patch.IDNumber = nil, nil
 		var changes map[string]registry.Change
-		if _, changes, err = im.Registry.UpdateTx(ctx, tx, req.Actor, req.Scope, h.ElderID, h.Version, patch, reason); err == nil {
+		if tx == nil {
+			changes, err = im.Registry.CheckUpdate(ctx, req.Scope, h.ElderID, h.Version, patch, reason)
+		} else {
+			_, changes, err = im.Registry.UpdateTx(ctx, tx, req.Actor, req.Scope, h.ElderID, h.Version, patch, reason)
+		}
+		if err == nil {
 			out.Outcome, out.ElderID = Unchanged, h.ElderID
 			if len(changes) > 0 {
 				out.Outcome, out.Changes = Updated, changes

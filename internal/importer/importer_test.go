@@ -42,7 +42,7 @@ type fixture struct {
 	im  *Importer
 }
 
-func newFixture(t *testing.T, db *store.DB) *fixture {
+func newFixture(t testing.TB, db *store.DB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	now := func() time.Time { return time.Date(2026, 12, 3, 2, 0, 0, 0, time.UTC) }
@@ -57,7 +57,7 @@ func newFixture(t *testing.T, db *store.DB) *fixture {
 	return &fixture{db: db, reg: reg, im: &Importer{DB: db, Keys: keys, Registry: reg, Areas: areas.Store{DB: db}, Now: now}}
 }
 
-func (fx *fixture) count(t *testing.T, table string) int {
+func (fx *fixture) count(t testing.TB, table string) int {
 	t.Helper()
 	var n int
 	if err := fx.db.QueryRow(context.Background(), "SELECT COUNT(*) FROM "+table).Scan(&n); err != nil {

@@ -14,16 +14,16 @@ import (
 // table offices keep as their 台账. Field names are the registry's JSON
 // names, so its per-field messages land on the right column.
 
-func fromRegistry(cs []registry.Choice, aliases map[string][]string) []choice {
+func fromRegistry(cs []registry.Choice, aliases map[string][]string) *choiceSet {
 	out := make([]choice, len(cs))
 	for i, c := range cs {
 		out[i] = choice{code: c.Code, label: c.Label, aliases: aliases[c.Code]}
 	}
-	return out
+	return newChoiceSet(out)
 }
 
 var (
-	genderChoices = []choice{{"male", "男", []string{"男性"}}, {"female", "女", []string{"女性"}}}
+	genderChoices = newChoiceSet([]choice{{"male", "男", []string{"男性"}}, {"female", "女", []string{"女性"}}})
 	livingChoices = fromRegistry(registry.LivingSituations, map[string][]string{
 		"alone":                {"独居老人"},
 		"empty_nest":           {"空巢老人"},
@@ -198,9 +198,9 @@ func readRoster(t *table, ix *areaIndex, num int, cells []cell) rowInput {
 			}
 			setBool(in, fd.name, b)
 		case kGender, kChoice:
-			c, ok := choose(fd.choices, v)
+			c, ok := fd.choices.choose(v)
 			if !ok {
-				bad(f, v, "%s“%s”不是可选项，可选：%s", fd.label, v, labels(fd.choices))
+				bad(f, v, "%s“%s”不是可选项，可选：%s", fd.label, v, fd.choices.labels())
 				continue
 			}
 			setText(in, fd.name, c)
@@ -212,9 +212,9 @@ func readRoster(t *table, ix *areaIndex, num int, cells []cell) rowInput {
 					v = illnessNote.ReplaceAllString(v, "重病")
 				}
 			}
-			codes, other, unknown := chooseMany(fd.choices, v)
+			codes, other, unknown := fd.choices.chooseMany(v)
 			if len(unknown) > 0 && !(len(codes) == 0 && len(unknown) == 1 && key(unknown[0]) == "无") {
-				bad(f, v, "%s中的“%s”不是可选项，可选：%s", fd.label, strings.Join(unknown, "、"), labels(fd.choices))
+				bad(f, v, "%s中的“%s”不是可选项，可选：%s", fd.label, strings.Join(unknown, "、"), fd.choices.labels())
 				continue
 			}
 			codes = slices.Compact(codes)

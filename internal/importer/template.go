@@ -25,7 +25,7 @@ const (
 	exampleMark = "示例"
 )
 
-var yesNo = []choice{{"yes", "是", nil}, {"no", "否", nil}}
+var yesNo = newChoiceSet([]choice{{"yes", "是", nil}, {"no", "否", nil}})
 
 // example is the made-up person of the template's second row.
 func example() map[string]string {
@@ -100,7 +100,7 @@ func WriteTemplate(out io.Writer) error {
 		if fd.kind == kBool {
 			choices = yesNo
 		}
-		if len(choices) == 0 {
+		if choices == nil {
 			continue
 		}
 		choiceCol++
@@ -108,19 +108,19 @@ func WriteTemplate(out io.Writer) error {
 		if err := f.SetCellStr(choicesSheet, src+"1", fd.label); err != nil {
 			return err
 		}
-		for j, c := range choices {
+		for j, c := range choices.list {
 			if err := f.SetCellStr(choicesSheet, fmt.Sprintf("%s%d", src, j+2), c.label); err != nil {
 				return err
 			}
 		}
 		dv := excelize.NewDataValidation(true)
 		dv.Sqref = fmt.Sprintf("%s2:%s%d", col, col, templateRows+1)
-		dv.SetSqrefDropList(fmt.Sprintf("'%s'!$%s$2:$%s$%d", choicesSheet, src, src, len(choices)+1))
+		dv.SetSqrefDropList(fmt.Sprintf("'%s'!$%s$2:$%s$%d", choicesSheet, src, src, len(choices.list)+1))
 		if fd.kind == kMulti {
 			// A drop-down offers one answer; several are typed with 、 between them.
 			dv.SetInput(fd.label, "可多选，用顿号“、”分隔")
 		} else {
-			dv.SetError(excelize.DataValidationErrorStyleStop, fd.label, "请从下拉列表中选择："+labels(choices))
+			dv.SetError(excelize.DataValidationErrorStyleStop, fd.label, "请从下拉列表中选择："+choices.labels())
 		}
 		if err := f.AddDataValidation(templateSheet, dv); err != nil {
 			return err
@@ -161,8 +161,8 @@ func writeNotes(f *excelize.File) error {
 		switch {
 		case fd.kind == kBool:
 			req = append(req, "填“是”或“否”")
-		case len(fd.choices) > 0 && fd.kind != kGender:
-			req = append(req, "可选："+labels(fd.choices))
+		case fd.choices != nil && fd.kind != kGender:
+			req = append(req, "可选："+fd.choices.labels())
 		}
 		lines = append(lines, [2]string{fd.label, strings.Join(req, "；")})
 	}

@@ -227,29 +227,41 @@ func splitMulti(v string) []string {
 	})
 }
 
+// choiceSet is a question's answers with the comparable forms of every
+// word that names one.
+type choiceSet struct {
+	list  []choice
+	byKey map[string]string
+}
+
+func newChoiceSet(list []choice) *choiceSet {
+	cs := &choiceSet{list: list, byKey: map[string]string{}}
+	for _, c := range list {
+		for _, w := range append([]string{c.code, c.label}, c.aliases...) {
+			cs.byKey[key(w)] = c.code
+		}
+	}
+	return cs
+}
+
 // choose finds the answer a word names, by code, label or alias.
-func choose(choices []choice, word string) (string, bool) {
-	k := key(word)
-	if k == "" {
-		return "", false
+func (cs *choiceSet) choose(word string) (string, bool) {
+	code, ok := cs.byKey[key(word)]
+	return code, ok
+}
+
+func (cs *choiceSet) labels() string {
+	out := make([]string, len(cs.list))
+	for i, c := range cs.list {
+		out[i] = c.label
 	}
-	for _, c := range choices {
-		if k == key(c.code) || k == key(c.label) {
-			return c.code, true
-		}
-		for _, a := range c.aliases {
-			if k == key(a) {
-				return c.code, true
-			}
-		}
-	}
-	return "", false
+	return strings.Join(out, "、")
 }
 
 // chooseMany reads a multi-choice cell. A label may itself hold a
 // separator ("乡镇（街道）、村（社区）"), so runs of pieces are tried
 // longest first. Unknown pieces come back in bad; "其他：…" gives its text.
-func chooseMany(choices []choice, v string) (codes []string, other string, bad []string) {
+func (cs *choiceSet) chooseMany(v string) (codes []string, other string, bad []string) {
 	parts := splitMulti(v)
 	for i := 0; i < len(parts); {
 		if code, text, ok := otherPart(parts[i]); ok {
@@ -260,7 +272,7 @@ func chooseMany(choices []choice, v string) (codes []string, other string, bad [
 		}
 		n := 0
 		for j := len(parts); j > i; j-- {
-			if code, ok := choose(choices, strings.Join(parts[i:j], "")); ok {
+			if code, ok := cs.choose(strings.Join(parts[i:j], "")); ok {
 				codes = append(codes, code)
 				n = j - i
 				break
@@ -283,12 +295,4 @@ func otherPart(p string) (string, string, bool) {
 		}
 	}
 	return "", "", false
-}
-
-func labels(choices []choice) string {
-	out := make([]string, len(choices))
-	for i, c := range choices {
-		out[i] = c.label
-	}
-	return strings.Join(out, "、")
 }

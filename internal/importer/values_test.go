@@ -80,7 +80,7 @@ func TestChooseMany(t *testing.T) {
 		{"社工;其他：老年协会", "social_worker,other", "老年协会", ""},
 		{"低保、富裕", "dibao", "", "富裕"},
 	} {
-		var chs []choice
+		var chs *choiceSet
 		switch {
 		case strings.Contains(c.want, "semi"):
 			chs = bodyChoices
@@ -89,7 +89,7 @@ func TestChooseMany(t *testing.T) {
 		default:
 			chs = economicChoices
 		}
-		codes, other, bad := chooseMany(chs, c.in)
+		codes, other, bad := chs.chooseMany(c.in)
 		if strings.Join(dedupe(codes), ",") != c.want || other != c.other || strings.Join(bad, ",") != c.bad {
 			t.Errorf("chooseMany(%q) = %v %q %v", c.in, codes, other, bad)
 		}
