@@ -122,7 +122,8 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	addr := fs.String("addr", envOr("TANFANG_ADDR", "127.0.0.1:8080"), "listen address (env TANFANG_ADDR)")
 	dsn := dbFlag(fs)
 	keyFile := keyFlag(fs)
-	demo := fs.Bool("demo", false, "fill an empty database with demo accounts (never with real data)")
+	demoMode := fs.Bool("demo", false, "fill an empty database with demo accounts and a made-up city (never with real data)")
+	demoOpts := demoFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -136,8 +137,8 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	authSvc := &auth.Service{DB: db}
-	if *demo {
-		if err := seedDemo(ctx, db, authSvc, stdout); err != nil {
+	if *demoMode {
+		if err := seedDemo(ctx, db, keys, authSvc, *demoOpts, stdout); err != nil {
 			return err
 		}
 	} else if n, err := authSvc.CountUsers(ctx); err == nil && n == 0 {

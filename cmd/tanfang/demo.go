@@ -2,11 +2,16 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"time"
 
 	"tanfang/internal/audit"
 	"tanfang/internal/auth"
+	"tanfang/internal/demo"
+	"tanfang/internal/pii"
 	"tanfang/internal/store"
 )
 
@@ -21,11 +26,15 @@ var demoAccounts = []auth.NewUser{
 	{Username: "city", DisplayName: "市民政局", Role: auth.RoleCity, AreaCode: "320700000000"},
 	{Username: "county", DisplayName: "海州区民政局", Role: auth.RoleCounty, AreaCode: "320706000000"},
 	{Username: "town", DisplayName: "新坝镇", Role: auth.RoleTown, AreaCode: "320706102000"},
-	{Username: "village", DisplayName: "新坝村", Role: auth.RoleVillage, AreaCode: "320706102206"},
-	{Username: "visitor", DisplayName: "探访员", Role: auth.RoleVisitor, AreaCode: "320706102206"},
+	{Username: "village", DisplayName: "新坝村", Role: auth.RoleVillage, AreaCode: demo.HomeVillage},
+	{Username: "visitor", DisplayName: "探访员", Role: auth.RoleVisitor, AreaCode: demo.HomeVillage},
 }
 
-func seedDemo(ctx context.Context, db *store.DB, svc *auth.Service, out io.Writer) error {
+const demoWarning = "DEMO MODE — made-up data only, never enter real people here."
+
+// seedDemo makes the demo accounts in a database without accounts, then
+// fills a database without elders with the demo city.
+func seedDemo(ctx context.Context, db *store.DB, keys *pii.Keys, svc *auth.Service, opts demo.Options, out io.Writer) error {
 	n, err := svc.CountUsers(ctx)
 	if err != nil {
 		return err
@@ -38,10 +47,53 @@ func seedDemo(ctx context.Context, db *store.DB, svc *auth.Service, out io.Write
 			}
 		}
 	}
-	fmt.Fprintln(out, "DEMO MODE — made-up data only, never enter real people here.")
+	fmt.Fprintln(out, demoWarning)
+	opts.VisitorUser = "visitor"
+	opts.Progress = out
+	fmt.Fprintln(out, "Building the demo city (made-up elders, visitors and twelve weeks of visits)…")
+	sum, err := demo.Build(ctx, db, keys, time.Now(), opts)
+	switch {
+	case errors.Is(err, demo.ErrNotEmpty):
+		fmt.Fprintln(out, "The database already has elders: no demo data added.")
+	case err != nil:
+		return err
+	default:
+		sum.Print(out)
+	}
 	fmt.Fprintf(out, "Demo accounts (password %s):\n", DemoPassword)
 	for _, a := range demoAccounts {
 		fmt.Fprintf(out, "  %-8s %s\n", a.Username, a.DisplayName)
 	}
+	fmt.Fprintln(out, demoWarning)
 	return nil
+}
+
+// demoFlags are the size flags shared by serve --demo and demo.
+func demoFlags(fs *flag.FlagSet) *demo.Options {
+	var o demo.Options
+	fs.IntVar(&o.Elders, "elders", demo.DefaultElders, "demo: number of made-up elders")
+	fs.IntVar(&o.Weeks, "weeks", demo.DefaultWeeks, "demo: weeks of visits before the current one")
+	fs.Int64Var(&o.Seed, "seed", 2026, "demo: seed of the made-up city")
+	return &o
+}
+
+// cmdDemo fills an empty database with the demo city and its accounts.
+func cmdDemo(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	dsn := dbFlag(fs)
+	keyFile := keyFlag(fs)
+	opts := demoFlags(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	db, err := openDB(ctx, *dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	keys, err := loadKeys(*dsn, *keyFile)
+	if err != nil {
+		return err
+	}
+	return seedDemo(ctx, db, keys, &auth.Service{DB: db}, *opts, stdout)
 }

@@ -17,7 +17,9 @@ import (
 const usage = `tanfang — 特殊困难老年人探访关爱服务平台
 
 Usage:
-  tanfang serve   [--addr ADDR] [--db DB] [--demo]   run the web server
+  tanfang serve   [--addr ADDR] [--db DB] [--demo]   run the web server (--demo: fill an empty
+                                                     database with a made-up city first)
+  tanfang demo    [--db DB] [--elders N] [--seed N]  fill an empty database with the made-up demo city
   tanfang migrate [--db DB]                          apply database migrations
   tanfang user add --username U --role ROLE --area CODE [--name NAME] [--db DB]
                                                      create an account (password on stdin)
@@ -60,6 +62,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 		return cmdServe(ctx, args[1:], stdout)
 	case "migrate":
 		return cmdMigrate(ctx, args[1:], stdout)
+	case "demo":
+		return cmdDemo(ctx, args[1:], stdout)
 	case "user":
 		if len(args) < 2 || args[1] != "add" {
 			return usageError{"usage: tanfang user add ..."}
