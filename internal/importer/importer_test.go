@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,8 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"tanfang/internal/areas"
+	"tanfang/internal/audit"
+	"tanfang/internal/exporter"
 	"tanfang/internal/pii"
 	"tanfang/internal/policy/age"
 	"tanfang/internal/policy/idcard"
@@ -126,6 +129,7 @@ func TestImport(t *testing.T) {
 		t.Run("other_area", func(t *testing.T) { testOtherArea(t, fx) })
 		t.Run("interrupted", func(t *testing.T) { testInterrupted(t, fx) })
 		t.Run("template", func(t *testing.T) { testTemplate(t, fx) })
+		t.Run("export", func(t *testing.T) { testExport(t, fx) })
 	})
 }
 
@@ -404,5 +408,57 @@ func testTemplate(t *testing.T, fx *fixture) {
 	rep = run(t, fx, xinba, out.Bytes(), true)
 	if rep.Created != 1 || len(rep.Problems) != 0 {
 		t.Fatalf("example row: %+v", rep)
+	}
+}
+
+// R-OVS-3: an export is masked by default; an unmasked one needs a
+// permitted role, is audited, and imports again unchanged.
+func testExport(t *testing.T, fx *fixture) {
+	ctx := context.Background()
+	county := registry.Actor{UserID: 2, Username: "haizhou", Role: "county"}
+	village := registry.Actor{UserID: 3, Username: "xinbacun", Role: "village"}
+	f := registry.Filter{AreaCode: "320706102000"}
+	var masked bytes.Buffer
+	n, err := fx.im.ExportElders(ctx, village, xinba, f, false, exporter.Meta{Title: "老人名册"}, &masked)
+	if err != nil || n == 0 {
+		t.Fatalf("masked export: %d %v", n, err)
+	}
+	if bytes.Contains(masked.Bytes(), []byte("320706450607")) {
+		t.Fatal("a masked export holds a full ID number")
+	}
+	if _, err := fx.im.ExportElders(ctx, village, xinba, f, true, exporter.Meta{}, io.Discard); !errors.Is(err, registry.ErrForbidden) {
+		t.Fatalf("village unmasked export: %v", err)
+	}
+	var full bytes.Buffer
+	m, err := fx.im.ExportElders(ctx, county, haizhou, f, true, exporter.Meta{Title: "老人名册"}, &full)
+	if err != nil || m != n {
+		t.Fatalf("unmasked export: %d %v", m, err)
+	}
+	entries, err := audit.List(ctx, fx.db, audit.Query{TargetType: "area", Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var outcomes []string
+	for _, e := range entries {
+		if e.Action == "export.elders" {
+			outcomes = append(outcomes, e.Actor+":"+e.Outcome+":"+e.Detail)
+		}
+	}
+	// Newest first.
+	want := []string{"haizhou:ok:rows=%d unmasked=1 filters=area_code", "xinbacun:denied:unmasked=1 role=village", "xinbacun:ok:rows=%d unmasked=0 filters=area_code"}
+	if len(outcomes) != 3 {
+		t.Fatalf("audit %q", outcomes)
+	}
+	for i, w := range want {
+		if strings.Contains(w, "%d") {
+			w = fmt.Sprintf(w, n)
+		}
+		if outcomes[i] != w {
+			t.Errorf("audit entry %d: %q, want %q", i, outcomes[i], w)
+		}
+	}
+	rep := run(t, fx, haizhou, full.Bytes(), true)
+	if rep.Unchanged != n || rep.Rows != n || len(rep.Problems) != 0 {
+		t.Fatalf("exported file imported again: %+v", rep)
 	}
 }
