@@ -22,13 +22,6 @@ const (
 	RoleBackup  = "backup"
 )
 
-func roleLabel(role string) string {
-	if role == RoleBackup {
-		return "备岗探访人员"
-	}
-	return "主要探访人员"
-}
-
 // Pairing is one period during which a visitor was paired with an elder.
 // EndedAt is nil while it lasts.
 type Pairing struct {
