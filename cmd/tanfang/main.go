@@ -19,7 +19,8 @@ const usage = `tanfang — 特殊困难老年人探访关爱服务平台
 Usage:
   tanfang serve   [--addr ADDR] [--db DB] [--demo]   run the web server (--demo: fill an empty
                                                      database with a made-up city first)
-  tanfang demo    [--db DB] [--elders N] [--seed N]  fill an empty database with the made-up demo city
+  tanfang demo    [--db DB] [--elders N] [--weeks W] [--seed N]
+                                                     fill an empty database with the made-up demo city
   tanfang migrate [--db DB]                          apply database migrations
   tanfang user add --username U --role ROLE --area CODE [--name NAME] [--db DB]
                                                      create an account (password on stdin)

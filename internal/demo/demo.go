@@ -96,13 +96,14 @@ type world struct {
 	queue eventQueue
 	seq   int
 
-	elders    []*elder
-	byID      map[int64]*elder
-	visitors  []*visitor
-	home      []*visitor     // HomeVillage's visitors, the demo account's first
-	known     map[int64]bool // follow-ups whose handling is scheduled
-	followups int            // follow-ups handled, to take handlings in turn
-	sum       Summary
+	elders     []*elder
+	byID       map[int64]*elder
+	visitors   []*visitor
+	home       []*visitor      // HomeVillage's visitors, the demo account's first
+	known      map[int64]bool  // follow-ups whose handling is scheduled
+	followups  int             // follow-ups handled, to take handlings in turn
+	unpairedIn map[string]bool // counties with an unpaired elder
+	sum        Summary
 }
 
 // Build makes the demo city in db, which must have no elders yet, with now
@@ -132,7 +133,7 @@ func Build(ctx context.Context, db *store.DB, keys *pii.Keys, now time.Time, opt
 		opts.Seed = 2026
 	}
 	w := &world{ctx: ctx, db: db, rng: rand.New(rand.NewPCG(uint64(opts.Seed), 20231016)), now: now, out: opts.Progress,
-		byID: map[int64]*elder{}}
+		byID: map[int64]*elder{}, unpairedIn: map[string]bool{}}
 	if w.out == nil {
 		w.out = io.Discard
 	}

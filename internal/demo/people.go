@@ -11,6 +11,9 @@ import (
 	"tanfang/internal/areas"
 	"tanfang/internal/auth"
 	"tanfang/internal/plan"
+	"tanfang/internal/policy/age"
+	"tanfang/internal/policy/assess"
+	"tanfang/internal/policy/classify"
 	"tanfang/internal/store"
 	"tanfang/internal/synth"
 	"tanfang/internal/visits"
@@ -94,9 +97,13 @@ func (w *world) registerElders(total int) error {
 		left -= counts[i]
 	}
 	// partnerOf[i] is the index of the elder whose partner person i is, or -1.
-	var people []synth.Person
-	var partnerOf []int
-	for i, v := range villages {
+	people := w.homeMix(home)
+	partnerOf := make([]int, len(people))
+	for i := range partnerOf {
+		partnerOf[i] = -1
+	}
+	for i, v := range villages[1:] {
+		i++
 		for len(people) < total && counts[i] > 0 {
 			p := w.gen.Elder(v)
 			people, partnerOf = append(people, p), append(partnerOf, -1)
@@ -140,6 +147,30 @@ func (w *world) registerElders(total int) error {
 	w.sum.Villages = len(villages)
 	fmt.Fprintf(w.out, "  %d elders in %d villages\n", len(w.elders), len(villages))
 	return nil
+}
+
+// homeMix draws n elders for HomeVillage with a mix the demo accounts can
+// show: a fifth each of classes A and B, one out of scope, the rest C, one
+// of whom declined visits.
+func (w *world) homeMix(n int) []synth.Person {
+	today := age.DateOf(w.clock)
+	want := map[string]int{classify.ClassA: n / 5, classify.ClassB: n / 5, classify.ClassNone: 1}
+	want[classify.ClassC] = n - want[classify.ClassA] - want[classify.ClassB] - 1
+	var out []synth.Person
+	for len(out) < n {
+		p := w.gen.Elder(HomeVillage)
+		c := classify.Classify(p.Facts(), today, classify.DefaultCRules(), assess.DefaultSettings()).Class
+		if want[c] == 0 {
+			continue
+		}
+		want[c]--
+		if c == classify.ClassC && want[c] == 0 && p.Willing {
+			p.Willing, p.ConsentHome, p.ConsentHomeForCall = false, false, false
+			p.DeclineReason, p.ConsentSigner, p.ConsentSignedOn = "子女常回家照看，不需要探访", p.Name, p.CollectedOn
+		}
+		out = append(out, p)
+	}
+	return out
 }
 
 // randomPassword makes a password nobody knows, for the visitor accounts
@@ -259,10 +290,18 @@ func (w *world) visitorOf(pv plan.Visitor, userID int64, username string) *visit
 // first, the demo visitor in HomeVillage, takes most) and a third of them
 // a backup. Outside HomeVillage about one in forty stays unpaired.
 func (w *world) pair(village string, list []*elder, team []*visitor) error {
+	// One in HomeVillage (a willing class C elder) and one in a village of
+	// each county, so every list of unpaired elders shows something.
+	leave := -1
 	for i, e := range list {
-		// At least one, so the list of unpaired elders shows something.
-		last := i == len(list)-1 && w.sum.Unpaired == 0 && e.class != "none"
-		if village != HomeVillage && (w.chance(0.02) || last) {
+		if e.class == classify.ClassC && e.p.Willing || village != HomeVillage && e.class != classify.ClassNone {
+			leave = i
+		}
+	}
+	for i, e := range list {
+		last := i == leave && (village == HomeVillage || !w.unpairedIn[village[:6]])
+		if last || village != HomeVillage && w.chance(0.02) {
+			w.unpairedIn[village[:6]] = true
 			w.sum.Unpaired++
 			continue
 		}

@@ -32,7 +32,44 @@ func (w *world) simulate(first time.Time) error {
 	}
 	// The present: what is overdue now has been escalated by now.
 	w.clock = w.now
-	return w.daily()
+	if err := w.daily(); err != nil {
+		return err
+	}
+	return w.topUp()
+}
+
+// topUp makes sure a small city still shows follow-ups taken up, referred
+// and resolved: if a state is missing, the village has just moved an item
+// there from a state that has more than one.
+func (w *world) topUp() error {
+	w.clock = w.now.Add(-time.Hour)
+	moves := map[string]visits.Move{
+		visits.StatusInProgress: {Status: visits.StatusInProgress, Reason: "已安排人员上门查看"},
+		visits.StatusReferred:   {Status: visits.StatusReferred, ReferType: visits.ReferTown, Reason: "村里无法独立解决，转乡镇协调"},
+		visits.StatusResolved:   {Status: visits.StatusResolved, Reason: "家属已落实照料责任"},
+	}
+	for _, target := range []string{visits.StatusInProgress, visits.StatusReferred, visits.StatusResolved} {
+		all, err := w.vis.Followups(w.ctx, cityScope, visits.Filter{Limit: 1000})
+		if err != nil {
+			return err
+		}
+		n := map[string]int{}
+		for _, f := range all {
+			n[f.Status]++
+		}
+		if n[target] > 0 {
+			continue
+		}
+		for _, f := range all {
+			if n[f.Status] > 1 && visits.CanMove(f.Status, target) {
+				if err := w.move(f.ID, moves[target], nil)(); err != nil {
+					return err
+				}
+				break
+			}
+		}
+	}
+	return nil
 }
 
 // daily is what the server's jobs do every morning.
