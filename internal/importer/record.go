@@ -7,11 +7,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"time"
 
 	"tanfang/internal/areas"
 	"tanfang/internal/audit"
+	"tanfang/internal/exporter"
 	"tanfang/internal/registry"
 	"tanfang/internal/store"
 )
@@ -206,4 +208,18 @@ func (im *Importer) Recent(ctx context.Context, sc areas.Scope, limit int) ([]Su
 		out = append(out, s)
 	}
 	return out, rows.Err()
+}
+
+// WriteProblems writes an import's problems as a workbook, one row each.
+func WriteProblems(out io.Writer, meta exporter.Meta, ps []Problem) error {
+	w, err := exporter.New(meta, []exporter.Column{{Header: "行号", Width: 8}, {Header: "列", Width: 24}, {Header: "内容", Width: 28, Text: true}, {Header: "问题", Width: 80}})
+	if err != nil {
+		return err
+	}
+	for _, p := range ps {
+		if err := w.Row(p.Row, p.Column, p.Value, p.Message); err != nil {
+			return err
+		}
+	}
+	return w.Finish(out)
 }

@@ -121,6 +121,7 @@ func (s *Server) routes() {
 	s.classesRoutes()
 	s.visitsRoutes()
 	s.planRoutes()
+	s.importsRoutes()
 	s.addNav(navItem{Order: 90, Label: "区划", Href: func(c *caller) string { return "/areas/" + c.Area.Code }})
 }
 
