@@ -50,7 +50,6 @@ func seedDemo(ctx context.Context, db *store.DB, keys *pii.Keys, svc *auth.Servi
 	fmt.Fprintln(out, demoWarning)
 	opts.VisitorUser = "visitor"
 	opts.Progress = out
-	fmt.Fprintln(out, "Building the demo city (made-up elders, visitors and twelve weeks of visits)…")
 	sum, err := demo.Build(ctx, db, keys, time.Now(), opts)
 	switch {
 	case errors.Is(err, demo.ErrNotEmpty):

@@ -117,6 +117,7 @@ func Build(ctx context.Context, db *store.DB, keys *pii.Keys, now time.Time, opt
 	if n > 0 {
 		return Summary{}, ErrNotEmpty
 	}
+	fmt.Fprintln(orDiscard(opts.Progress), "Building the demo city (made-up elders, visitors and their visits)…")
 	if opts.Elders == 0 {
 		opts.Elders = DefaultElders
 	}
@@ -132,11 +133,8 @@ func Build(ctx context.Context, db *store.DB, keys *pii.Keys, now time.Time, opt
 	if opts.Seed == 0 {
 		opts.Seed = 2026
 	}
-	w := &world{ctx: ctx, db: db, rng: rand.New(rand.NewPCG(uint64(opts.Seed), 20231016)), now: now, out: opts.Progress,
+	w := &world{ctx: ctx, db: db, rng: rand.New(rand.NewPCG(uint64(opts.Seed), 20231016)), now: now, out: orDiscard(opts.Progress),
 		byID: map[int64]*elder{}, unpairedIn: map[string]bool{}}
-	if w.out == nil {
-		w.out = io.Discard
-	}
 	clock := func() time.Time { return w.clock }
 	w.reg = &registry.Service{DB: db, Keys: keys, Now: clock}
 	w.plan = &plan.Service{DB: db, Keys: keys, Now: clock}
@@ -168,6 +166,14 @@ func Build(ctx context.Context, db *store.DB, keys *pii.Keys, now time.Time, opt
 	}
 	w.sum.Took = time.Since(start)
 	return w.sum, nil
+}
+
+// orDiscard is out, or a writer that drops everything when out is nil.
+func orDiscard(out io.Writer) io.Writer {
+	if out == nil {
+		return io.Discard
+	}
+	return out
 }
 
 // weekStart is Monday 00:00 in Shanghai of the week of t.

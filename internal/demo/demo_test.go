@@ -77,6 +77,11 @@ func TestBuild(t *testing.T) {
 		if n := count("SELECT COUNT(*) FROM elders WHERE area_code = ?", HomeVillage); n < 15 {
 			t.Errorf("新坝村 has %d elders", n)
 		}
+		for _, c := range []string{"A", "B", "C", "none"} {
+			if count("SELECT COUNT(*) FROM elders WHERE area_code = ? AND class = ?", HomeVillage, c) == 0 {
+				t.Errorf("新坝村 has no elder of class %s", c)
+			}
+		}
 
 		// The demo visitor's task list of this week is full.
 		ps := &plan.Service{DB: db, Keys: keys, Now: clock}

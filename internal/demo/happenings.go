@@ -13,6 +13,7 @@ import (
 	"tanfang/internal/plan"
 	"tanfang/internal/policy/age"
 	"tanfang/internal/policy/assess"
+	"tanfang/internal/policy/classify"
 	"tanfang/internal/policy/schedule"
 	"tanfang/internal/registry"
 	"tanfang/internal/visits"
@@ -68,8 +69,14 @@ func (w *world) scheduleHappenings(first time.Time) error {
 		}
 	}
 	// Assessments: two in HomeVillage, the rest anywhere; the first finds
-	// a score below 65 (半失能), which can change the class.
-	home := w.homePaired()
+	// a score below 65 (半失能), which can change the class. The elder out
+	// of scope is left so, for the village's list.
+	var home []*elder
+	for _, e := range w.homePaired() {
+		if e.class != classify.ClassNone {
+			home = append(home, e)
+		}
+	}
 	for i := range 4 {
 		e := paired[w.rng.IntN(len(paired))]
 		if i < 2 && len(home) > i {
