@@ -42,6 +42,7 @@ type Summary struct {
 	ID         int64     `json:"id"`
 	Kind       string    `json:"kind"`
 	Status     string    `json:"status"`
+	ActorID    int64     `json:"actor_id"`
 	Actor      string    `json:"actor"`
 	AreaCode   string    `json:"area_code"`
 	FileName   string    `json:"file_name"`
@@ -182,14 +183,14 @@ func (im *Importer) Problems(ctx context.Context, actor registry.Actor, id int64
 			return Summary{}, nil, fmt.Errorf("import %d: %w", id, err)
 		}
 	}
-	return Summary{ID: r.ID, Kind: r.Kind, Status: r.Status, Actor: r.Actor.Username, AreaCode: r.AreaCode,
+	return Summary{ID: r.ID, Kind: r.Kind, Status: r.Status, ActorID: r.Actor.UserID, Actor: r.Actor.Username, AreaCode: r.AreaCode,
 		FileName: r.FileName, FileSHA256: r.SHA256, CreatedAt: r.At}, ps, nil
 }
 
 // Recent lists the latest imports into areas of sc, newest first.
 func (im *Importer) Recent(ctx context.Context, sc areas.Scope, limit int) ([]Summary, error) {
 	lo, hi := sc.Range()
-	rows, err := im.DB.Query(ctx, `SELECT id, kind, status, actor, area_code, file_name, file_sha256, row_count, created, updated, unchanged, rejected,
+	rows, err := im.DB.Query(ctx, `SELECT id, kind, status, actor_id, actor, area_code, file_name, file_sha256, row_count, created, updated, unchanged, rejected,
 		created_at, file_enc IS NOT NULL FROM imports WHERE area_code >= ? AND area_code < ? ORDER BY id DESC LIMIT ?`, lo, hi, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list imports: %w", err)
@@ -199,7 +200,7 @@ func (im *Importer) Recent(ctx context.Context, sc areas.Scope, limit int) ([]Su
 	for rows.Next() {
 		var s Summary
 		var at string
-		if err := rows.Scan(&s.ID, &s.Kind, &s.Status, &s.Actor, &s.AreaCode, &s.FileName, &s.FileSHA256, &s.Rows,
+		if err := rows.Scan(&s.ID, &s.Kind, &s.Status, &s.ActorID, &s.Actor, &s.AreaCode, &s.FileName, &s.FileSHA256, &s.Rows,
 			&s.Created, &s.Updated, &s.Unchanged, &s.Rejected, &at, &s.Kept); err != nil {
 			return nil, fmt.Errorf("list imports: %w", err)
 		}
