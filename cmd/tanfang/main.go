@@ -27,6 +27,8 @@ Usage:
   tanfang audit verify [--db DB]                     check the audit log's hash chain
   tanfang backup --out FILE [--db DB]                copy an SQLite database while it runs
   tanfang rekey [--db DB]                            re-seal personal numbers after a key rotation
+  tanfang bench [--db DB] [--elders N] [--weeks W] [--clients C] [--json] [--pprof DIR]
+                                                     benchmark on a new database of its own
 
 DB is a file path (embedded SQLite, default ./data/tanfang.db) or a
 postgres:// URL. Environment: TANFANG_ADDR, TANFANG_DB, TANFANG_KEY,
@@ -79,6 +81,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 		return cmdBackup(ctx, args[1:], stdout)
 	case "rekey":
 		return cmdRekey(ctx, args[1:], stdout)
+	case "bench":
+		return cmdBench(ctx, args[1:], stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
