@@ -130,6 +130,7 @@ func TestImport(t *testing.T) {
 		t.Run("interrupted", func(t *testing.T) { testInterrupted(t, fx) })
 		t.Run("template", func(t *testing.T) { testTemplate(t, fx) })
 		t.Run("export", func(t *testing.T) { testExport(t, fx) })
+		t.Run("lists", func(t *testing.T) { testReconcileLists(t, fx) })
 	})
 }
 
