@@ -139,6 +139,9 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	authSvc := &auth.Service{DB: db}
 	if *demoMode {
 		if err := seedDemo(ctx, db, keys, authSvc, *demoOpts, stdout); err != nil {
+			if ctx.Err() != nil {
+				return nil // stopped while building: a clean exit, nothing to serve
+			}
 			return err
 		}
 	} else if n, err := authSvc.CountUsers(ctx); err == nil && n == 0 {

@@ -54,6 +54,9 @@ func seedDemo(ctx context.Context, db *store.DB, keys *pii.Keys, svc *auth.Servi
 	switch {
 	case errors.Is(err, demo.ErrNotEmpty):
 		fmt.Fprintln(out, "The database already has elders: no demo data added.")
+	case err != nil && ctx.Err() != nil:
+		fmt.Fprintln(out, "Demo build stopped before the end: delete the database and start again for a whole demo city.")
+		return err
 	case err != nil:
 		return err
 	default:
