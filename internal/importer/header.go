@@ -16,6 +16,7 @@ const (
 	kChoice         // one of choices
 	kMulti          // any of choices, separated by 、，,;；
 	kAmount         // yuan, "无" for none
+	kAmounts        // 月养老金/社会救助/福利补贴 in one cell: three amounts
 	kAreaCode       // 12-digit village (or 15-digit grid) code
 	kCounty         // area names, read together
 	kTown

@@ -281,11 +281,11 @@ func testGBKCSV(t *testing.T, fx *fixture) {
 func testMergedHeader(t *testing.T, fx *fixture) {
 	num := id("1939-12-12", 31)
 	data := book(t, [][]any{
-		{"姓名", "身份证号码", "第一联系人", nil, nil, nil, "村（居）指定联系人", nil},
-		{nil, nil, "姓名", "关系", "电话", "地址", "姓名", "电话"},
-		{"杨样本", num, "朱样本", "女儿", "13900002222", "新坝村五组", "秦样本", "13700003333"},
+		{"姓名", "身份证号码", "第一联系人", nil, nil, nil, "村（居）指定联系人", nil, "月养老金/社会救助/福利补贴"},
+		{nil, nil, "姓名", "关系", "电话", "地址", "姓名", "电话", nil},
+		{"杨样本", num, "朱样本", "女儿", "13900002222", "新坝村五组", "秦样本", "13700003333", "1250.5/0/无"},
 	}, func(f *excelize.File) {
-		for _, m := range [][2]string{{"A1", "A2"}, {"B1", "B2"}, {"C1", "F1"}, {"G1", "H1"}} {
+		for _, m := range [][2]string{{"A1", "A2"}, {"B1", "B2"}, {"C1", "F1"}, {"G1", "H1"}, {"I1", "I2"}} {
 			_ = f.MergeCell("Sheet1", m[0], m[1])
 		}
 	})
@@ -299,7 +299,8 @@ func testMergedHeader(t *testing.T, fx *fixture) {
 		t.Fatal(err)
 	}
 	if e.Name != "杨样本" || e.FirstContact.Name != "朱样本" || e.FirstContact.Relation != "child" || e.FirstContact.PhoneMasked != "139****2222" ||
-		e.FirstContact.Address != "新坝村五组" || e.VillageContact.Name != "秦样本" || e.VillageContact.PhoneMasked != "137****3333" {
+		e.FirstContact.Address != "新坝村五组" || e.VillageContact.Name != "秦样本" || e.VillageContact.PhoneMasked != "137****3333" ||
+		e.PensionMonthly.String() != "1250.50" || e.AssistanceMonthly.String() != "0.00" || e.SubsidyMonthly.String() != "0.00" {
 		t.Fatalf("stored %+v", e)
 	}
 }

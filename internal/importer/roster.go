@@ -88,6 +88,8 @@ var rosterSpec = newSpec([]field{
 	{name: "pension_monthly", label: "月养老金（元）", aliases: []string{"月养老金", "养老金"}, kind: kAmount, hint: "没有填0或“无”"},
 	{name: "assistance_monthly", label: "月社会救助（元）", aliases: []string{"月社会救助", "月社会救助金", "社会救助", "社会救助金"}, kind: kAmount, hint: "没有填0或“无”"},
 	{name: "subsidy_monthly", label: "月福利补贴（元）", aliases: []string{"月福利补贴", "福利补贴"}, kind: kAmount, hint: "没有填0或“无”"},
+	// Annex 3 asks the three amounts in one cell; the template has a column each.
+	{name: "amounts", label: "月养老金/社会救助/福利补贴", kind: kAmounts},
 	{name: "first_contact.name", label: "第一联系人姓名", aliases: []string{"第一联系人"}, kind: kText, hint: "首先为子女；联系不上子女时为近亲属；都没有时为村（居）委会"},
 	{name: "first_contact.relation", label: "第一联系人关系", aliases: []string{"第一联系人与老人关系", "与老人关系"}, kind: kChoice, choices: relationChoices},
 	{name: "first_contact.phone", label: "第一联系人电话", aliases: []string{"第一联系人联系电话"}, kind: kPhone},
@@ -230,6 +232,21 @@ func readRoster(t *table, ix *areaIndex, num int, cells []cell) rowInput {
 			}
 			amt := registry.Amount(a)
 			setAmount(in, fd.name, &amt)
+		case kAmounts:
+			parts := splitMulti(v)
+			if len(parts) != 3 {
+				bad(f, v, "%s应依次填写三个金额（元），用“/”分隔，没有填0，如200/0/0", fd.label)
+				continue
+			}
+			for i, name := range []string{"pension_monthly", "assistance_monthly", "subsidy_monthly"} {
+				a, ok := readAmount(parts[i], false)
+				if !ok {
+					bad(f, v, "%s中的“%s”不是金额，应填数字（元），没有填0", fd.label, parts[i])
+					break
+				}
+				amt := registry.Amount(a)
+				setAmount(in, name, &amt)
+			}
 		case kCert:
 			if sciNotation.MatchString(fold(v)) || (isNum && len(plainNumber(v)) > 15) {
 				bad(f, v, "残疾证号被Excel存成了数字（%s），后几位已丢失，请把该列设为文本后重新填写", general(fold(v)))

@@ -48,7 +48,7 @@ func example() map[string]string {
 func templateFields() []int {
 	var out []int
 	for i, f := range rosterSpec.fields {
-		if f.kind != kIgnored || f.name == "seq" {
+		if (f.kind != kIgnored && f.kind != kAmounts) || f.name == "seq" {
 			out = append(out, i)
 		}
 	}

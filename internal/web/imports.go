@@ -599,6 +599,7 @@ type printData struct {
 	Classes               []box
 	Relation              string
 	Household             []registry.Elder
+	Paired                []string // current primary and backup visitors (R-TEAM-1)
 	Visits                []printVisit
 	MoreVisits            bool
 	PrintedAt, PrintedBy  string
@@ -641,6 +642,20 @@ func (s *Server) elderPrintPage(w http.ResponseWriter, r *http.Request, c *calle
 	if d.Household, err = s.Registry.Household(ctx, c.Scope, e.ID); err != nil {
 		s.serverError(w, err)
 		return
+	}
+	ps, err := s.Plan.Pairings(ctx, c.Scope, e.ID)
+	if err != nil {
+		s.serverError(w, err)
+		return
+	}
+	for _, p := range ps {
+		if p.EndedAt == nil {
+			role := "结对"
+			if p.Role == "backup" {
+				role = "备岗"
+			}
+			d.Paired = append(d.Paired, p.VisitorName+"（"+role+"）")
+		}
 	}
 	vs, err := s.Visits.List(ctx, c.Scope, e.ID, maxPrintedVisits+1)
 	if err != nil {

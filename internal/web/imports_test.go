@@ -303,7 +303,7 @@ func testImportPages(t *testing.T, e *env) {
 		t.Fatal("the elder's page has no print link")
 	}
 	printed := b.get("/elders/" + id[1] + "/print")
-	for _, want := range []string{"江苏省特殊困难老年人探访关爱服务记录表", "孙样本", "☑独居", "@page { size: A4", "暂无探访记录", "身份证号码、电话已脱敏"} {
+	for _, want := range []string{"江苏省特殊困难老年人探访关爱服务记录表", "孙样本", "☑独居", "@page { size: A4", "暂无探访记录", "尚未结对", "身份证号码、电话已脱敏"} {
 		if !strings.Contains(printed, want) {
 			t.Errorf("print page lacks %q", want)
 		}
