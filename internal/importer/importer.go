@@ -269,6 +269,8 @@ func (im *Importer) applyRows(ctx context.Context, tx *store.Tx, t *table, ix *a
 // applyRow creates the file of a new ID number, or patches the file that
 // holds it when that file is in the area the row names. A file elsewhere is
 // reported and left where it is (moves go through the registry's transfer).
+// A deceased elder's file is matched like any other and never reopened or
+// duplicated; a file closed by a move out leaves the number free.
 func (im *Importer) applyRow(ctx context.Context, tx *store.Tx, t *table, ix *areaIndex, cells []cell, req Request, ri rowInput, today age.Date, reason string, out *Outcome) ([]Problem, error) {
 	var h registry.Holder
 	found := false
@@ -283,7 +285,8 @@ func (im *Importer) applyRow(ctx context.Context, tx *store.Tx, t *table, ix *ar
 	}
 	var err error
 	switch {
-	case !found:
+	case !found || (!h.Active && h.Status != registry.StatusDeceased):
+		// No file, or one closed by a move: the number may hold a new file.
 		in := ri.in
 		in.AreaCode = &ri.area
 		if tx == nil {
@@ -296,6 +299,11 @@ func (im *Importer) applyRow(ctx context.Context, tx *store.Tx, t *table, ix *ar
 		if err == nil {
 			out.Outcome = Created
 		}
+	case !h.Active && !req.Scope.Contains(h.AreaCode):
+		// Old rosters still list elders who have died: no new file for them.
+		col, v := t.fieldCell(cells, "id_number")
+		return []Problem{{Row: out.Row, Column: col, Value: v,
+			Message: "该身份证号码对应的老人已登记为去世，导入不会重新建档；如登记有误，请联系档案所在地更正"}}, nil
 	case !req.Scope.Contains(h.AreaCode) || (ri.area != "" && ri.area != h.AreaCode):
 		msg := im.Registry.Duplicate(ctx, req.Scope, h).Error()
 		if req.Scope.Contains(h.AreaCode) {

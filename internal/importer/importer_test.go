@@ -317,10 +317,25 @@ func testOtherArea(t *testing.T, fx *fixture) {
 			t.Fatal(err)
 		}
 	}
+	// Two elders who have died, one here and one in 连云区.
+	var dead []registry.Elder
+	for i, area := range []string{xinbaVillage, lianyunVillage} {
+		num := id("1935-07-09", 43+i)
+		e, err := fx.reg.Create(ctx, admin, city, registry.Input{Name: &name, IDNumber: &num, AreaCode: &area})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e, err = fx.reg.SetStatus(ctx, admin, city, e.ID, e.Version, registry.Status{Kind: registry.StatusDeceased, From: "2026-10-01"}); err != nil {
+			t.Fatal(err)
+		}
+		dead = append(dead, e)
+	}
 	data := book(t, [][]any{
 		{"姓名", "身份证号码", "区划代码"},
 		{name, far, datunVillage},
 		{name, near, datunVillage},
+		{name, id("1935-07-09", 43), xinbaVillage},
+		{name, id("1935-07-09", 44), datunVillage},
 	}, nil)
 	rep := run(t, fx, haizhou, data, false)
 	got := outcomes(rep)
@@ -329,6 +344,18 @@ func testOtherArea(t *testing.T, fx *fixture) {
 	}
 	if !strings.HasPrefix(got[3], "rejected | 身份证号码: 该老人已在海州区新坝镇新坝村委会建档（档案编号") {
 		t.Errorf("row 3: %q", got[3])
+	}
+	if got[4] != "unchanged" {
+		t.Errorf("row 4, a file here of someone deceased: %q", got[4])
+	}
+	if !strings.HasPrefix(got[5], "rejected | 身份证号码: 该身份证号码对应的老人已登记为去世") {
+		t.Errorf("row 5, someone deceased elsewhere: %q", got[5])
+	}
+	for i, d := range dead {
+		h, _, _ := fx.reg.HolderOf(ctx, fx.db, id("1935-07-09", 43+i))
+		if h.ElderID != d.ID || h.Active || h.Version != d.Version {
+			t.Errorf("deceased file reopened, changed or duplicated: %+v", h)
+		}
 	}
 	for _, c := range []struct{ num, area string }{{far, lianyunVillage}, {near, xinbaVillage}} {
 		h, _, _ := fx.reg.HolderOf(ctx, fx.db, c.num)

@@ -80,6 +80,7 @@ type ListReport struct {
 	Missing      []ListEntry `json:"missing"`
 	Elsewhere    int         `json:"elsewhere"`     // has a file in an area outside the caller's scope
 	OutsideScope int         `json:"outside_scope"` // no file, and the list places the person outside the scope
+	Closed       int         `json:"closed"`        // the file is closed: deceased or moved out
 	Problems     []Problem   `json:"problems"`
 	Applied      int         `json:"applied,omitempty"`
 }
@@ -244,6 +245,9 @@ func (im *Importer) reconcile(ctx context.Context, kind string, req Request) (*L
 				regions[n.Region] = region
 			}
 			rep.Missing = append(rep.Missing, ListEntry{Row: num, Name: name, IDNumberMasked: mask.IDNumber(n.Value), AreaCode: area, Region: region})
+			continue
+		case !h.Active:
+			rep.Closed++
 			continue
 		case !req.Scope.Contains(h.AreaCode):
 			rep.Elsewhere++

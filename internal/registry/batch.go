@@ -184,25 +184,29 @@ func (s *Service) UpdateTx(ctx context.Context, tx *store.Tx, actor Actor, sc ar
 	return r.elder(age.DateOf(now)), changes, nil
 }
 
-// Holder is the active file that holds an ID number.
+// Holder is the file that holds an ID number: the active one, or else the
+// latest closed one (deceased or moved out).
 type Holder struct {
 	ElderID  int64
 	AreaCode string
 	Version  int
 	Name     string
+	Active   bool
+	Status   string
 }
 
-// HolderOf finds the active file holding idNumber (an 18-character number
-// as idcard.Parse gives it) anywhere in the system, under any key of the
-// ring; ok is false when there is none.
+// HolderOf finds the file holding idNumber (an 18-character number as
+// idcard.Parse gives it) anywhere in the system, under any key of the
+// ring: the active file if there is one, else the latest closed one; ok is
+// false when there is none.
 func (s *Service) HolderOf(ctx context.Context, q store.Querier, idNumber string) (h Holder, ok bool, err error) {
 	hashes := s.Keys.Lookups(kindID, idNumber)
 	args := make([]any, len(hashes))
 	for i, x := range hashes {
 		args[i] = x
 	}
-	err = q.QueryRow(ctx, "SELECT id, area_code, version, name FROM elders WHERE active = 1 AND id_hmac IN ("+
-		placeholders(len(hashes))+") ORDER BY id LIMIT 1", args...).Scan(&h.ElderID, &h.AreaCode, &h.Version, &h.Name)
+	err = q.QueryRow(ctx, "SELECT id, area_code, version, name, active, status FROM elders WHERE id_hmac IN ("+
+		placeholders(len(hashes))+") ORDER BY active DESC, id DESC LIMIT 1", args...).Scan(&h.ElderID, &h.AreaCode, &h.Version, &h.Name, &h.Active, &h.Status)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Holder{}, false, nil
 	}
