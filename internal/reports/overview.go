@@ -17,11 +17,9 @@ import (
 )
 
 // Service reads and writes the dashboards' snapshots and the reports on
-// one database with an injected clock. Plan gives the compliance figures
-// of reports and draws up weeks; Visits lists open emergencies.
+// one database with an injected clock. Visits lists open emergencies.
 type Service struct {
 	DB     *store.DB
-	Plan   *plan.Service
 	Visits *visits.Service
 	Now    func() time.Time
 	// MaxAge is how old the current snapshot may be before a read rebuilds

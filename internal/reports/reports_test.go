@@ -37,17 +37,18 @@ const (
 var testNow = time.Date(2026, 12, 3, 2, 0, 0, 0, time.UTC)
 
 type fixture struct {
-	db  *store.DB
-	svc *Service
-	w   *reportstest.World
+	db   *store.DB
+	svc  *Service
+	plan *plan.Service
+	w    *reportstest.World
 }
 
 func newFixture(t *testing.T, db *store.DB) *fixture {
 	t.Helper()
 	w := reportstest.Generate(t, db, testNow, 1)
 	now := func() time.Time { return testNow }
-	svc := &Service{DB: db, Plan: &plan.Service{DB: db, Now: now}, Visits: &visits.Service{DB: db, Now: now}, Now: now}
-	return &fixture{db: db, svc: svc, w: w}
+	svc := &Service{DB: db, Visits: &visits.Service{DB: db, Now: now}, Now: now}
+	return &fixture{db: db, svc: svc, plan: &plan.Service{DB: db, Now: now}, w: w}
 }
 
 func scopeOf(t *testing.T, db *store.DB, code string) areas.Scope {
@@ -95,7 +96,7 @@ func testSnapshotMatchesPlan(t *testing.T, f *fixture) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		pc, err := f.svc.Plan.Compliance(ctx, sc, code, plan.Period{Week: &cur}, false)
+		pc, err := f.plan.Compliance(ctx, sc, code, plan.Period{Week: &cur}, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -110,7 +111,7 @@ func testSnapshotMatchesPlan(t *testing.T, f *fixture) {
 		if pc.InScope == 0 && code != lianyun {
 			t.Errorf("%s: no elder-weeks generated", code)
 		}
-		pm, err := f.svc.Plan.Compliance(ctx, sc, code, plan.Period{Month: &month}, false)
+		pm, err := f.plan.Compliance(ctx, sc, code, plan.Period{Month: &month}, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -122,7 +123,7 @@ func testSnapshotMatchesPlan(t *testing.T, f *fixture) {
 		}
 		for _, p := range o.Trend {
 			w, _ := schedule.ParseWeek(p.Week)
-			pw, err := f.svc.Plan.Compliance(ctx, sc, code, plan.Period{Week: &w}, false)
+			pw, err := f.plan.Compliance(ctx, sc, code, plan.Period{Week: &w}, false)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -318,7 +319,7 @@ func testReport(t *testing.T, f *fixture) {
 			t.Fatal(err)
 		}
 		p, _ := ParsePeriod(tc.period)
-		pc, err := f.svc.Plan.Compliance(ctx, sc, tc.code, plan.Period{Weeks: p.Weeks()}, tc.code == county)
+		pc, err := f.plan.Compliance(ctx, sc, tc.code, plan.Period{Weeks: p.Weeks()}, tc.code == county)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -338,7 +339,7 @@ func testReport(t *testing.T, f *fixture) {
 			t.Fatalf("%s %s months %+v", tc.code, tc.period, r.Months)
 		}
 		for i, m := range p.Months() {
-			pm, err := f.svc.Plan.Compliance(ctx, sc, tc.code, plan.Period{Month: &m}, false)
+			pm, err := f.plan.Compliance(ctx, sc, tc.code, plan.Period{Month: &m}, false)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/bits"
+	"strconv"
 	"strings"
 	"time"
 
@@ -91,9 +92,6 @@ func (s *Service) Refresh(ctx context.Context) error {
 func (s *Service) refresh(ctx context.Context) error {
 	now := s.now()
 	cur := schedule.WeekOf(now)
-	if err := s.drawUp(ctx, cur); err != nil {
-		return err
-	}
 	if err := s.snapshotCounts(ctx); err != nil {
 		return err
 	}
@@ -117,17 +115,6 @@ func (s *Service) refresh(ctx context.Context) error {
 		}
 	}
 	return s.markRun(ctx, "current", now)
-}
-
-// drawUp has the plan draw up week w if no one has yet, so that a snapshot
-// taken early on a Monday is not empty.
-func (s *Service) drawUp(ctx context.Context, w schedule.Week) error {
-	var at string
-	err := s.DB.QueryRow(ctx, "SELECT planned_at FROM plan_week_runs WHERE week = ?", w.String()).Scan(&at)
-	if errors.Is(err, sql.ErrNoRows) {
-		return s.Plan.EnsureWeek(ctx, w)
-	}
-	return err
 }
 
 // settled reports whether the snapshot of a period ending at end was taken
@@ -202,23 +189,57 @@ type table struct {
 	rows [][]any
 }
 
-// replace deletes the rows matching where and writes t's rows in one
-// transaction, so readers see the old snapshot or the new one. Rows are
-// upserted, so two servers refreshing at once do not collide.
+// replace makes the rows of each table that match where equal to t.rows,
+// writing in one transaction only the rows that differ (between two
+// refreshes most do not), so readers see the old snapshot or the new one.
+// Rows are upserted, so two servers refreshing at once do not collide.
 func (s *Service) replace(ctx context.Context, where string, args []any, ts ...table) error {
+	type change struct {
+		t      table
+		upsert [][]any
+		gone   [][]any
+	}
+	var changes []change
+	for _, t := range ts {
+		old, err := s.current(ctx, t, where, args)
+		if err != nil {
+			return err
+		}
+		c := change{t: t}
+		for _, r := range t.rows {
+			k := joinValues(r[:t.key])
+			if prev, ok := old[k]; ok && joinValues(prev[t.key:]) == joinValues(r[t.key:]) {
+				delete(old, k)
+				continue
+			}
+			delete(old, k)
+			c.upsert = append(c.upsert, r)
+		}
+		for _, r := range old {
+			c.gone = append(c.gone, r[:t.key])
+		}
+		changes = append(changes, c)
+	}
 	return s.DB.InTx(ctx, func(tx *store.Tx) error {
-		for _, t := range ts {
-			if _, err := tx.Exec(ctx, "DELETE FROM "+t.name+" WHERE "+where, args...); err != nil {
-				return fmt.Errorf("clear %s: %w", t.name, err)
+		for _, c := range changes {
+			t := c.t
+			var match []string
+			for _, col := range t.cols[:t.key] {
+				match = append(match, col+" = ?")
+			}
+			for _, k := range c.gone {
+				if _, err := tx.Exec(ctx, "DELETE FROM "+t.name+" WHERE "+strings.Join(match, " AND "), k...); err != nil {
+					return fmt.Errorf("clear %s: %w", t.name, err)
+				}
 			}
 			one := "(?" + strings.Repeat(", ?", len(t.cols)-1) + ")"
 			var set []string
-			for _, c := range t.cols[t.key:] {
-				set = append(set, c+" = excluded."+c)
+			for _, col := range t.cols[t.key:] {
+				set = append(set, col+" = excluded."+col)
 			}
 			const batch = 200
-			for lo := 0; lo < len(t.rows); lo += batch {
-				part := t.rows[lo:min(lo+batch, len(t.rows))]
+			for lo := 0; lo < len(c.upsert); lo += batch {
+				part := c.upsert[lo:min(lo+batch, len(c.upsert))]
 				vals := make([]string, len(part))
 				var flat []any
 				for i, r := range part {
@@ -234,6 +255,53 @@ func (s *Service) replace(ctx context.Context, where string, args []any, ts ...t
 		}
 		return nil
 	})
+}
+
+// current reads the stored rows of t matching where, by key.
+func (s *Service) current(ctx context.Context, t table, where string, args []any) (map[string][]any, error) {
+	rows, err := s.DB.Query(ctx, "SELECT "+strings.Join(t.cols, ", ")+" FROM "+t.name+" WHERE "+where, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", t.name, err)
+	}
+	defer rows.Close()
+	out := map[string][]any{}
+	for rows.Next() {
+		vals := make([]any, len(t.cols))
+		ptrs := make([]any, len(vals))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, fmt.Errorf("read %s: %w", t.name, err)
+		}
+		for i, v := range vals {
+			if b, ok := v.([]byte); ok {
+				vals[i] = string(b)
+			}
+		}
+		out[joinValues(vals[:t.key])] = vals
+	}
+	return out, rows.Err()
+}
+
+// joinValues is a comparable form of column values, whatever Go type the
+// driver gave them.
+func joinValues(vs []any) string {
+	var b strings.Builder
+	for _, v := range vs {
+		switch x := v.(type) {
+		case string:
+			b.WriteString(x)
+		case int:
+			b.WriteString(strconv.Itoa(x))
+		case int64:
+			b.WriteString(strconv.FormatInt(x, 10))
+		default:
+			fmt.Fprint(&b, x)
+		}
+		b.WriteByte(0)
+	}
+	return b.String()
 }
 
 // snapshotCounts counts the active files by area, class, status and
@@ -289,9 +357,11 @@ func (a *weekSums) add(b weekSums) {
 	a.Late += b.Late
 }
 
-// snapshotWeek sums week w of plan_weeks for every area and for every
-// primary visitor in each village. The conditions are those of
-// plan.Compliance (TestSnapshotMatchesPlan holds them together).
+// snapshotWeek sums week w of plan_weeks for every area and, for the
+// current week (the only one a drill-down shows), every primary visitor in
+// each village. The conditions are those of
+// plan.Compliance (TestReports holds them together). Weeks are drawn up by
+// the plan's own job; a week not yet drawn up has no elders in scope.
 func (s *Service) snapshotWeek(ctx context.Context, w schedule.Week) error {
 	now := s.now()
 	rows, err := s.DB.Query(ctx, `SELECT area_code, visitor_id, class, SUM(planned),
@@ -327,7 +397,7 @@ func (s *Service) snapshotWeek(ctx context.Context, w schedule.Week) error {
 			}
 			byArea[k].add(x)
 		}
-		if visitor != 0 && len(anc) == len(levelDigits) {
+		if visitor != 0 && len(anc) == len(levelDigits) && w == schedule.WeekOf(now) {
 			k := visitorKey{anc[len(anc)-1], visitor, class}
 			if byVisitor[k] == nil {
 				byVisitor[k] = &weekSums{}
