@@ -160,6 +160,8 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	// The weekly visit plan: each week drawn up at its start, refreshed
 	// hourly for statuses, consent and campaigns (R-FRQ-1..5).
 	go srv.Plan.Run(ctx, time.Hour, slog.Default())
+	// Dashboards' snapshots, and corrections to closed periods (R-OVS-2).
+	go srv.Reports.Run(ctx, 5*time.Minute, slog.Default())
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err

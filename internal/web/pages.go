@@ -69,6 +69,7 @@ var funcs = template.FuncMap{
 		return map[string]string{"created": "建档", "updated": "修改", "status": "状态变更", "transferred": "档案转移"}[k]
 	},
 	"fmtTime": func(t time.Time) string { return t.In(age.Shanghai).Format("2006-01-02 15:04") },
+	"pct":     func(r float64) string { return fmt.Sprintf("%.1f%%", r*100) },
 	"vl":      visitLabel,
 	"vls":     visitLabelList,
 	"classLabel": func(c string) string {
@@ -268,7 +269,14 @@ func (s *Server) logoutSubmit(w http.ResponseWriter, r *http.Request, c *caller,
 }
 
 func (s *Server) homePage(w http.ResponseWriter, r *http.Request, c *caller, csrf string) {
-	http.Redirect(w, r, "/areas/"+c.Area.Code, http.StatusSeeOther)
+	switch {
+	case c.User.Role == auth.RoleVisitor:
+		http.Redirect(w, r, "/tasks", http.StatusSeeOther)
+	case isStaff(c.User.Role):
+		http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
+	default:
+		http.Redirect(w, r, "/areas/"+c.Area.Code, http.StatusSeeOther)
+	}
 }
 
 type areaPageData struct {

@@ -20,6 +20,7 @@ import (
 	"tanfang/internal/pii"
 	"tanfang/internal/plan"
 	"tanfang/internal/registry"
+	"tanfang/internal/reports"
 	"tanfang/internal/store"
 	"tanfang/internal/visits"
 )
@@ -39,6 +40,7 @@ type Server struct {
 	Classes  *classes.Service // built by New, like Registry
 	Visits   *visits.Service  // built by New, like Registry
 	Plan     *plan.Service    // built by New, like Registry
+	Reports  *reports.Service // built by New, like Registry
 	Now      func() time.Time
 	Log      *slog.Logger
 	// SecureCookies marks cookies Secure; on behind HTTPS in production.
@@ -80,6 +82,7 @@ func New(s *Server) (*Server, error) {
 	s.Classes = &classes.Service{DB: s.DB, Keys: s.Keys, Now: s.Now}
 	s.Visits = &visits.Service{DB: s.DB, Keys: s.Keys, Now: s.Now}
 	s.Plan = &plan.Service{DB: s.DB, Keys: s.Keys, Now: s.Now}
+	s.Reports = &reports.Service{DB: s.DB, Visits: s.Visits, Now: s.Now}
 	if s.openAPI, err = buildOpenAPI(); err != nil {
 		return nil, err
 	}
@@ -121,6 +124,7 @@ func (s *Server) routes() {
 	s.classesRoutes()
 	s.visitsRoutes()
 	s.planRoutes()
+	s.reportsRoutes()
 	s.importsRoutes()
 	s.addNav(navItem{Order: 90, Label: "区划", Href: func(c *caller) string { return "/areas/" + c.Area.Code }})
 }

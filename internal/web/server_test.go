@@ -165,7 +165,7 @@ func TestLoginPage(t *testing.T) {
 		t.Fatalf("wrong password: %d", r.StatusCode)
 	}
 	r, b := post(testPassword, string(csrf[1]))
-	if r.StatusCode != 200 || r.Request.URL.Path != "/areas/320706000000" || !strings.Contains(b, "海州区") || !strings.Contains(b, "新坝镇") {
+	if r.StatusCode != 200 || r.Request.URL.Path != "/dashboard" || !strings.Contains(b, "海州区") || !strings.Contains(b, "新坝镇") {
 		t.Fatalf("after login: %d %s", r.StatusCode, r.Request.URL)
 	}
 	other, _ := cl.Get(e.Srv.URL + "/areas/320703000000")
