@@ -21,6 +21,7 @@ const (
 	CodeMismatch = "mismatch" // typed data or another number disagrees
 	CodeCategory = "category" // disability category digit outside 1–7
 	CodeGrade    = "grade"    // disability grade digit outside 1–4
+	CodeRegion   = "region"   // first two digits name no province-level division
 )
 
 // Error is a validation failure with a message fit to show the user.
@@ -83,6 +84,11 @@ func parse(s string, today *age.Date) (Number, error) {
 		return Number{}, &Error{CodeLength, fmt.Sprintf("身份证号码应为18位（或15位旧号码），现为%d位", len(runes))}
 	}
 
+	// Only the province is checked: the county part may name a division
+	// since abolished, which stays valid on the card (DOMAIN §2).
+	if !isProvince(v[:2]) {
+		return Number{}, &Error{CodeRegion, fmt.Sprintf("身份证号码前两位（省级代码）%s不存在", v[:2])}
+	}
 	raw := v[6:14]
 	birth, err := age.ParseDate(raw[:4] + "-" + raw[4:6] + "-" + raw[6:])
 	if err != nil {
@@ -128,6 +134,19 @@ func normalize(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// isProvince reports whether the two digits are a province-level code of
+// GB/T 2260: the mainland's, 71 (Taiwan) and 81–83, the prefixes of the
+// residence permits of Hong Kong, Macau and Taiwan residents.
+func isProvince(two string) bool {
+	n := int(two[0]-'0')*10 + int(two[1]-'0')
+	switch {
+	case n >= 11 && n <= 15, n >= 21 && n <= 23, n >= 31 && n <= 37, n >= 41 && n <= 46,
+		n >= 50 && n <= 54, n >= 61 && n <= 65, n == 71, n >= 81 && n <= 83:
+		return true
+	}
+	return false
 }
 
 func isDigit(r rune) bool { return r >= '0' && r <= '9' }

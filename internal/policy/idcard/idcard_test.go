@@ -125,6 +125,34 @@ func TestParseInvalid(t *testing.T) {
 	}
 }
 
+// DOMAIN §2: the county part of the address code is never checked against
+// today's divisions, but the first two digits must be a province-level
+// code: 11–15, 21–23, 31–37, 41–46, 50–54, 61–65, 71, and 81–83 for
+// residence permits.
+func TestParseRegion(t *testing.T) {
+	valid := []string{"11", "15", "21", "23", "31", "32", "37", "41", "46", "50", "54", "61", "65", "71", "81", "82", "83"}
+	invalid := []string{"00", "10", "16", "19", "20", "24", "30", "38", "40", "47", "49", "55", "60", "66", "70", "72", "80", "84", "90", "91", "99"}
+	for _, p := range valid {
+		in := withCheck(p + "070319450101001")
+		if _, err := Parse(in); err != nil {
+			t.Errorf("Parse(%s): %v", in, err)
+		}
+	}
+	for _, p := range invalid {
+		for _, in := range []string{withCheck(p + "070319450101001"), p + "0703450101001"} {
+			_, err := Parse(in)
+			var e *Error
+			if !errors.As(err, &e) || e.Code != CodeRegion || e.Message != "身份证号码前两位（省级代码）"+p+"不存在" {
+				t.Errorf("Parse(%s) = %v, want region error naming %s", in, err, p)
+			}
+		}
+	}
+	// The disability certificate carries the same check on its ID part.
+	if _, err := ParseDisability(withCheck("91070319450101001")+"41", ""); err == nil || !strings.Contains(err.Error(), "省级代码") {
+		t.Errorf("ParseDisability with region 91: %v", err)
+	}
+}
+
 // The check error must not reveal the expected character: a user could copy
 // it and make a mistyped number pass (DOMAIN §2).
 func TestCheckErrorHidesCheckChar(t *testing.T) {
@@ -238,6 +266,7 @@ func TestSyntheticPanicsOnBadInput(t *testing.T) {
 		{"32070A", age.Date{Year: 1950, Month: 1, Day: 1}},
 		{"320706", age.Date{Year: 1950, Month: 2, Day: 30}},
 		{"320706", age.Date{Year: 1870, Month: 1, Day: 1}},
+		{"910000", age.Date{Year: 1950, Month: 1, Day: 1}},
 	}
 	for _, c := range cases {
 		func() {
