@@ -334,6 +334,15 @@ func (s Store) Retire(ctx context.Context, code, reason string, actorID int64, n
 		if live > 0 {
 			return fmt.Errorf("%w: 该区划下还有%d个未撤销的下级单位", ErrInvalid, live)
 		}
+		// People filed under a unit must be moved first, or they would sit
+		// in an area nobody can choose any more.
+		var people int
+		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM elders WHERE area_code = ? AND active = 1", code).Scan(&people); err != nil {
+			return err
+		}
+		if people > 0 {
+			return fmt.Errorf("%w: 该区划下还有%d位老人的档案，请先办理档案转移", ErrInvalid, people)
+		}
 		if _, err := tx.Exec(ctx, "UPDATE areas SET retired_at = ?, updated_at = ? WHERE code = ?", store.FormatTime(now), store.FormatTime(now), code); err != nil {
 			return err
 		}

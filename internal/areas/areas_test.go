@@ -3,6 +3,7 @@ package areas_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -146,4 +147,21 @@ func BenchmarkGetInScope(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// DOMAIN §3: a unit with people filed under it cannot be retired; their
+// files are transferred first.
+func TestRetireRefusedWhilePeopleLiveThere(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := loaded(t, db)
+		if _, err := db.Exec(ctx, `INSERT INTO elders (name, gender, birth_date, id_enc, id_hmac, id_masked, area_code, created_at, updated_at)
+			VALUES ('测试', 'female', '1940-01-01', ?, 'h1', 'm', '320703001001', '', '')`, []byte{1}); err != nil {
+			t.Fatal(err)
+		}
+		err := s.Retire(ctx, "320703001001", "撤并", 1, now)
+		if !errors.Is(err, areas.ErrInvalid) || !strings.Contains(err.Error(), "1位老人") {
+			t.Fatalf("retire a village with an elder: %v", err)
+		}
+	})
 }

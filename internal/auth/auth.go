@@ -191,11 +191,7 @@ func (s *Service) Login(ctx context.Context, username, password, ip, kind string
 	if errors.Is(err, sql.ErrNoRows) {
 		// Spend the same time as a real check so a timing probe cannot list accounts.
 		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
-		entry.Outcome, entry.Detail = audit.Failed, "unknown user"
-		if err := audit.Log(ctx, s.DB, entry); err != nil {
-			return "", User{}, time.Time{}, err
-		}
-		return "", User{}, time.Time{}, ErrBadCredentials
+		return "", User{}, time.Time{}, s.failUnknown(ctx, username, now, entry)
 	}
 	if err != nil {
 		return "", User{}, time.Time{}, err
@@ -255,6 +251,48 @@ func (s *Service) Login(ctx context.Context, username, password, ip, kind string
 		return "", User{}, time.Time{}, err
 	}
 	return token, u, now.Add(IdleTimeout), nil
+}
+
+// failUnknown counts a failed login for a username without an account and
+// locks it exactly as a real account would be locked, so that 401 and 423
+// answers do not reveal which usernames exist.
+func (s *Service) failUnknown(ctx context.Context, username string, now time.Time, entry audit.Entry) error {
+	if len(username) > 64 {
+		username = username[:64]
+	}
+	var result error = ErrBadCredentials
+	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+		var failures int
+		var lockedUntil sql.NullString
+		err := tx.QueryRow(ctx, "SELECT failures, locked_until FROM login_throttle WHERE username = ?", username).Scan(&failures, &lockedUntil)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		entry.Outcome, entry.Detail = audit.Failed, "unknown user"
+		if lockedUntil.Valid {
+			if until := store.MustTime(lockedUntil.String); now.Before(until) {
+				result = &LockedError{until}
+				entry.Outcome, entry.Detail = audit.Denied, "unknown user; locked"
+				return audit.Append(ctx, tx, entry)
+			}
+		}
+		failures++
+		var until any
+		if failures >= MaxFailures {
+			t := now.Add(LockFor)
+			until, failures, result = store.FormatTime(t), 0, &LockedError{t}
+			entry.Detail += "; locked"
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO login_throttle (username, failures, locked_until) VALUES (?, ?, ?)
+			ON CONFLICT (username) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until`, username, failures, until); err != nil {
+			return err
+		}
+		return audit.Append(ctx, tx, entry)
+	})
+	if err != nil {
+		return err
+	}
+	return result
 }
 
 var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not a password of anyone"), bcrypt.MinCost)

@@ -128,3 +128,28 @@ func TestLockoutAndIdle(t *testing.T) {
 		}
 	})
 }
+
+// DOMAIN §7: an unknown username is answered exactly like a real one,
+// including the lock after five failures, so accounts cannot be listed.
+func TestUnknownUserLocksLikeARealOne(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s, c := setup(t, db)
+		ctx := context.Background()
+		for i := 1; i <= 4; i++ {
+			if _, _, _, err := s.Login(ctx, "nobody", "wrong", "127.0.0.1", "api"); !errors.Is(err, auth.ErrBadCredentials) {
+				t.Fatalf("failure %d: %v", i, err)
+			}
+		}
+		var le *auth.LockedError
+		if _, _, _, err := s.Login(ctx, "nobody", "wrong", "127.0.0.1", "api"); !errors.As(err, &le) {
+			t.Fatalf("fifth failure of an unknown user: %v", err)
+		}
+		c.advance(15 * time.Minute)
+		if _, _, _, err := s.Login(ctx, "nobody", "wrong", "127.0.0.1", "api"); !errors.Is(err, auth.ErrBadCredentials) {
+			t.Fatalf("after the lock: %v", err)
+		}
+		if _, err := audit.Verify(ctx, db); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

@@ -44,6 +44,8 @@ var ErrConflict = errors.New("conflict")
 type DB struct {
 	Dialect Dialect
 	r, w    *sql.DB
+	// Prepared statements of each SQLite pool (nil for PostgreSQL).
+	rc, wc *stmtCache
 }
 
 // IsPostgres reports whether a DSN names a PostgreSQL server.
@@ -88,7 +90,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	}
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
-	db := &DB{Dialect: SQLite, r: r, w: w}
+	db := &DB{Dialect: SQLite, r: r, w: w, rc: newStmtCache(r), wc: newStmtCache(w)}
 	if err := db.Ping(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -107,6 +109,8 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close closes both pools.
 func (db *DB) Close() error {
+	db.rc.close()
+	db.wc.close()
 	err := db.w.Close()
 	if db.r != db.w {
 		err = errors.Join(err, db.r.Close())
@@ -137,35 +141,81 @@ func (db *DB) Rebind(q string) string {
 
 // Query runs a read on the read pool.
 func (db *DB) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	return db.r.QueryContext(ctx, db.Rebind(q), args...)
+	q = db.Rebind(q)
+	if st, err := db.rc.get(ctx, q); err != nil {
+		return nil, err
+	} else if st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return db.r.QueryContext(ctx, q, args...)
 }
 
 // QueryRow runs a single-row read on the read pool.
 func (db *DB) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	return db.r.QueryRowContext(ctx, db.Rebind(q), args...)
+	q = db.Rebind(q)
+	if st, err := db.rc.get(ctx, q); err == nil && st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return db.r.QueryRowContext(ctx, q, args...)
 }
 
 // Exec runs one write outside an explicit transaction.
 func (db *DB) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	return db.w.ExecContext(ctx, db.Rebind(q), args...)
+	q = db.Rebind(q)
+	if st, err := db.wc.get(ctx, q); err != nil {
+		return nil, err
+	} else if st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return db.w.ExecContext(ctx, q, args...)
 }
 
 // Tx is a write transaction with the same rebinding helpers as DB.
 type Tx struct {
 	db *DB
 	tx *sql.Tx
+	// missed are queries run unprepared; they are prepared once the
+	// transaction has given its connection back.
+	missed []string
+}
+
+// stmt binds the write pool's cached statement for q to this transaction,
+// or returns nil to run q unprepared (and prepare it after the transaction:
+// SQLite's single write connection is busy with this one until then).
+func (t *Tx) stmt(ctx context.Context, q string) *sql.Stmt {
+	if t.db.wc == nil {
+		return nil
+	}
+	st := t.db.wc.lookup(q)
+	if st == nil {
+		t.missed = append(t.missed, q)
+		return nil
+	}
+	return t.tx.StmtContext(ctx, st)
 }
 
 func (t *Tx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	return t.tx.QueryContext(ctx, t.db.Rebind(q), args...)
+	q = t.db.Rebind(q)
+	if st := t.stmt(ctx, q); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return t.tx.QueryContext(ctx, q, args...)
 }
 
 func (t *Tx) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	return t.tx.QueryRowContext(ctx, t.db.Rebind(q), args...)
+	q = t.db.Rebind(q)
+	if st := t.stmt(ctx, q); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return t.tx.QueryRowContext(ctx, q, args...)
 }
 
 func (t *Tx) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	return t.tx.ExecContext(ctx, t.db.Rebind(q), args...)
+	q = t.db.Rebind(q)
+	if st := t.stmt(ctx, q); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return t.tx.ExecContext(ctx, q, args...)
 }
 
 // Dialect of the database the transaction runs on.
@@ -185,7 +235,9 @@ func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	if err := fn(&Tx{db: db, tx: tx}); err != nil {
+	t := &Tx{db: db, tx: tx}
+	defer db.prepareMissed(ctx, t)
+	if err := fn(t); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
@@ -193,6 +245,17 @@ func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) error {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
+}
+
+// prepareMissed prepares the queries a transaction ran unprepared, so the
+// next transaction finds them cached. Failures only cost speed.
+func (db *DB) prepareMissed(ctx context.Context, t *Tx) {
+	for _, q := range t.missed {
+		if ctx.Err() != nil {
+			return
+		}
+		_, _ = db.wc.get(ctx, q)
+	}
 }
 
 // Querier is what both DB and Tx offer for reads, so a store function can
