@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -326,15 +327,16 @@ func (s *Service) ensureWeek(ctx context.Context, w schedule.Week) error {
 	if err != nil {
 		return err
 	}
+	bounds := "SELECT MIN(elder_id), MAX(elder_id) FROM plan_weeks WHERE week = ?"
 	if !done {
+		// Rows are inserted with the current facts, so there is nothing
+		// to refresh yet.
 		if err := s.eachChunk(ctx, "SELECT MIN(id), MAX(id) FROM elders", nil, func(tx *store.Tx, lo, hi int64) error {
 			return p.insert(ctx, tx, lo, hi)
 		}); err != nil {
 			return fmt.Errorf("draw up %s: %w", w, err)
 		}
-	}
-	bounds := "SELECT MIN(elder_id), MAX(elder_id) FROM plan_weeks WHERE week = ?"
-	if err := s.eachChunk(ctx, bounds, []any{w.String()}, func(tx *store.Tx, lo, hi int64) error {
+	} else if err := s.eachChunk(ctx, bounds, []any{w.String()}, func(tx *store.Tx, lo, hi int64) error {
 		return p.refresh(ctx, tx, lo, hi)
 	}); err != nil {
 		return fmt.Errorf("refresh %s: %w", w, err)
@@ -342,25 +344,18 @@ func (s *Service) ensureWeek(ctx context.Context, w schedule.Week) error {
 	if err := s.refreshSpecial(ctx, p); err != nil {
 		return fmt.Errorf("refresh %s: %w", w, err)
 	}
-	months := map[string]bool{}
+	var months []string
 	for _, d := range w.Days() {
-		months[fmt.Sprintf("%04d-%02d", d.Year, int(d.Month))] = true
+		if m := fmt.Sprintf("%04d-%02d", d.Year, int(d.Month)); !slices.Contains(months, m) {
+			months = append(months, m)
+		}
 	}
 	if err := s.eachChunk(ctx, bounds, []any{w.String()}, func(tx *store.Tx, lo, hi int64) error {
-		if _, err := tx.Exec(ctx, "UPDATE plan_weeks SET progress = "+progressOfRow+", in_scope = "+inScopeOfRow+
-			" WHERE week = ? AND elder_id > ? AND elder_id <= ? AND (progress <> "+progressOfRow+" OR in_scope <> "+inScopeOfRow+")",
-			w.String(), lo, hi); err != nil {
+		entered, err := p.derive(ctx, tx, lo, hi)
+		if err != nil {
 			return err
 		}
-		for m := range months {
-			if _, err := tx.Exec(ctx, `INSERT INTO plan_months (month, elder_id, area_code, class, in_scope)
-				SELECT ?, elder_id, area_code, class, 1 FROM plan_weeks
-				WHERE week = ? AND elder_id > ? AND elder_id <= ? AND in_scope = 1
-				ON CONFLICT (month, elder_id) DO UPDATE SET in_scope = 1 WHERE plan_months.in_scope = 0`, m, w.String(), lo, hi); err != nil {
-				return err
-			}
-		}
-		return nil
+		return p.monthsInScope(ctx, tx, months, lo, hi, entered, !done)
 	}); err != nil {
 		return fmt.Errorf("progress %s: %w", w, err)
 	}
@@ -370,6 +365,62 @@ func (s *Service) ensureWeek(ctx context.Context, w schedule.Week) error {
 		return fmt.Errorf("mark %s: %w", w, err)
 	}
 	s.planned.Store(w.String(), true)
+	return nil
+}
+
+// derive sets progress and in_scope from each row's counts and requirement
+// for elder ids in (lo, hi], writing only rows that change, and returns the
+// elders that entered scope.
+func (p *weekPlan) derive(ctx context.Context, tx *store.Tx, lo, hi int64) ([]int64, error) {
+	rows, err := tx.Query(ctx, "UPDATE plan_weeks SET progress = "+progressOfRow+", in_scope = "+inScopeOfRow+
+		" WHERE week = ? AND elder_id > ? AND elder_id <= ? AND (progress <> "+progressOfRow+" OR in_scope <> "+inScopeOfRow+")"+
+		" RETURNING elder_id, in_scope", p.week.String(), lo, hi)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var entered []int64
+	for rows.Next() {
+		var id int64
+		var in bool
+		if err := rows.Scan(&id, &in); err != nil {
+			return nil, err
+		}
+		if in {
+			entered = append(entered, id)
+		}
+	}
+	return entered, rows.Err()
+}
+
+// monthsInScope marks the months of the week in scope for the elders owed
+// a contact in it: all of them when the week is first drawn up, else those
+// that just entered scope. An elder stays in scope for a month once in it.
+func (p *weekPlan) monthsInScope(ctx context.Context, tx *store.Tx, months []string, lo, hi int64, entered []int64, all bool) error {
+	const upsert = `INSERT INTO plan_months (month, elder_id, area_code, class, in_scope)
+		SELECT ?, elder_id, area_code, class, 1 FROM plan_weeks
+		WHERE week = ? AND elder_id > ? AND elder_id <= ? AND in_scope = 1%s
+		ON CONFLICT (month, elder_id) DO UPDATE SET in_scope = 1 WHERE plan_months.in_scope = 0`
+	for _, m := range months {
+		if all {
+			if _, err := tx.Exec(ctx, fmt.Sprintf(upsert, ""), m, p.week.String(), lo, hi); err != nil {
+				return err
+			}
+			continue
+		}
+		for rest := entered; len(rest) > 0; {
+			batch := rest[:min(len(rest), 500)]
+			rest = rest[len(batch):]
+			args := []any{m, p.week.String(), lo, hi}
+			for _, id := range batch {
+				args = append(args, id)
+			}
+			cond := " AND elder_id IN (?" + strings.Repeat(", ?", len(batch)-1) + ")"
+			if _, err := tx.Exec(ctx, fmt.Sprintf(upsert, cond), args...); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
 }
 
@@ -419,12 +470,12 @@ func (p *weekPlan) insert(ctx context.Context, tx *store.Tx, lo, hi int64) error
 // refresh recomputes the requirement of the planned rows with elder ids in
 // (lo, hi] from each file's current consent, for every elder with nothing
 // that excuses days (those are refreshSpecial's), writing only rows that
-// change.
+// change; derive then sets in_scope and progress.
 func (p *weekPlan) refresh(ctx context.Context, tx *store.Tx, lo, hi int64) error {
 	k, kargs := p.keySQL("w.area_code", "w.class", "e.consent_home")
-	q := `UPDATE plan_weeks SET req_home = x.h, req_call = x.c, notes_id = x.n, home_for_call = x.hfc, in_scope = x.s
+	q := `UPDATE plan_weeks SET req_home = x.h, req_call = x.c, notes_id = x.n, home_for_call = x.hfc
 		FROM (SELECT y.elder_id, ` + p.valueSQL("y.k", pickHome) + ` AS h, ` + p.valueSQL("y.k", pickCall) + ` AS c, ` +
-		p.valueSQL("y.k", pickNotes) + ` AS n, ` + p.valueSQL("y.k", pickInScope) + ` AS s, y.hfc
+		p.valueSQL("y.k", pickNotes) + ` AS n, y.hfc
 			FROM (SELECT w.elder_id, e.consent_home_for_call AS hfc, ` + k + ` AS k
 				FROM plan_weeks w JOIN elders e ON e.id = w.elder_id
 				WHERE w.week = ? AND w.planned = 1 AND w.elder_id > ? AND w.elder_id <= ? AND NOT ` + specialSQL + `) y) x
@@ -493,9 +544,8 @@ func (s *Service) refreshSpecial(ctx context.Context, p *weekPlan) error {
 		changed = changed[len(batch):]
 		err := s.DB.InTx(ctx, func(tx *store.Tx) error {
 			for _, x := range batch {
-				if _, err := tx.Exec(ctx, `UPDATE plan_weeks SET req_home = ?, req_call = ?, notes_id = ?, home_for_call = ?, in_scope = ?
-					WHERE week = ? AND elder_id = ?`, x.newHome, x.newCall, x.newNotes, boolInt(x.hfc), boolInt(x.newHome+x.newCall > 0),
-					p.week.String(), x.id); err != nil {
+				if _, err := tx.Exec(ctx, `UPDATE plan_weeks SET req_home = ?, req_call = ?, notes_id = ?, home_for_call = ?
+					WHERE week = ? AND elder_id = ?`, x.newHome, x.newCall, x.newNotes, boolInt(x.hfc), p.week.String(), x.id); err != nil {
 					return err
 				}
 			}
