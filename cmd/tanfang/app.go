@@ -138,10 +138,8 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	authSvc := &auth.Service{DB: db}
 	if *demoMode {
-		if err := seedDemo(ctx, db, keys, authSvc, *demoOpts, stdout); err != nil {
-			if ctx.Err() != nil {
-				return nil // stopped while building: a clean exit, nothing to serve
-			}
+		fmt.Fprintln(stdout, demoWarning)
+		if err := demoAccountsReady(ctx, authSvc); err != nil {
 			return err
 		}
 	} else if n, err := authSvc.CountUsers(ctx); err == nil && n == 0 {
@@ -168,6 +166,20 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	fmt.Fprintf(stdout, "tanfang listening on http://%s (database %s)\n", ln.Addr(), describeDB(*dsn))
+	if *demoMode {
+		// The city is built while the server already answers, so the login
+		// page is up at once; pages say so until the build is done.
+		printDemoAccounts(stdout)
+		srv.SetDemoState("building")
+		go func() {
+			if err := buildDemoCity(ctx, db, keys, *demoOpts, stdout); err != nil && ctx.Err() == nil {
+				slog.Error("demo build failed", "err", err)
+				srv.SetDemoState("failed")
+				return
+			}
+			srv.SetDemoState("ready")
+		}()
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {

@@ -34,20 +34,23 @@ const demoWarning = "DEMO MODE — made-up data only, never enter real people he
 
 // seedDemo makes the demo accounts in a database without accounts, then
 // fills a database without elders with the demo city.
-func seedDemo(ctx context.Context, db *store.DB, keys *pii.Keys, svc *auth.Service, opts demo.Options, out io.Writer) error {
+// demoAccountsReady creates the demo accounts on a database without any.
+func demoAccountsReady(ctx context.Context, svc *auth.Service) error {
 	n, err := svc.CountUsers(ctx)
-	if err != nil {
+	if err != nil || n > 0 {
 		return err
 	}
-	if n == 0 {
-		for _, a := range demoAccounts {
-			a.Password = DemoPassword
-			if _, err := svc.CreateUser(ctx, a, audit.Entry{Actor: "demo"}); err != nil {
-				return fmt.Errorf("demo account %s: %w", a.Username, err)
-			}
+	for _, a := range demoAccounts {
+		a.Password = DemoPassword
+		if _, err := svc.CreateUser(ctx, a, audit.Entry{Actor: "demo"}); err != nil {
+			return fmt.Errorf("demo account %s: %w", a.Username, err)
 		}
 	}
-	fmt.Fprintln(out, demoWarning)
+	return nil
+}
+
+// buildDemoCity fills an empty database with the made-up city.
+func buildDemoCity(ctx context.Context, db *store.DB, keys *pii.Keys, opts demo.Options, out io.Writer) error {
 	opts.VisitorUser = "visitor"
 	opts.Progress = out
 	sum, err := demo.Build(ctx, db, keys, time.Now(), opts)
@@ -62,12 +65,15 @@ func seedDemo(ctx context.Context, db *store.DB, keys *pii.Keys, svc *auth.Servi
 	default:
 		sum.Print(out)
 	}
+	return nil
+}
+
+func printDemoAccounts(out io.Writer) {
 	fmt.Fprintf(out, "Demo accounts (password %s):\n", DemoPassword)
 	for _, a := range demoAccounts {
 		fmt.Fprintf(out, "  %-8s %s\n", a.Username, a.DisplayName)
 	}
 	fmt.Fprintln(out, demoWarning)
-	return nil
 }
 
 // demoFlags are the size flags shared by serve --demo and demo.
@@ -97,5 +103,13 @@ func cmdDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return seedDemo(ctx, db, keys, &auth.Service{DB: db}, *opts, stdout)
+	fmt.Fprintln(stdout, demoWarning)
+	if err := demoAccountsReady(ctx, &auth.Service{DB: db}); err != nil {
+		return err
+	}
+	if err := buildDemoCity(ctx, db, keys, *opts, stdout); err != nil {
+		return err
+	}
+	printDemoAccounts(stdout)
+	return nil
 }

@@ -101,7 +101,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 // Ping checks that the database answers a query.
 func (db *DB) Ping(ctx context.Context) error {
 	var one int
-	if err := db.w.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+	if err := db.r.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
 		return fmt.Errorf("database does not answer: %w", err)
 	}
 	return nil

@@ -113,18 +113,21 @@ func loadPages() (*pageSet, error) {
 
 // pageData is what every page template receives.
 type pageData struct {
-	Nav    []navLink
-	Title  string
-	Caller *caller
-	CSRF   string
-	Error  string
-	Flash  string
-	Data   any
+	Nav []navLink
+	// DemoBuilding shows a banner while serve --demo is still filling the city.
+	DemoBuilding bool
+	Title        string
+	Caller       *caller
+	CSRF         string
+	Error        string
+	Flash        string
+	Data         any
 	// Alerts are open emergencies shown at the top of every page.
 	Alerts []pageAlert
 }
 
 func (s *Server) render(w http.ResponseWriter, status int, name string, d pageData) {
+	d.DemoBuilding = s.demo() == "building"
 	if d.Caller != nil && d.Nav == nil {
 		d.Nav = s.navFor(d.Caller)
 	}

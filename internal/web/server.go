@@ -12,6 +12,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"tanfang/internal/areas"
@@ -51,6 +52,8 @@ type Server struct {
 	nav         []navItem
 	mux         *http.ServeMux
 	apiPatterns []string
+	// demoState is "", or building/ready/failed while serve --demo fills the city.
+	demoState atomic.Value
 	// elderSections add blocks to the elder's page (class, pairing, visits).
 	elderSections []func(r *http.Request, c *caller, e registry.Elder) (elderSection, bool)
 }
@@ -205,6 +208,14 @@ func cacheStatic(h http.Handler) http.Handler {
 	})
 }
 
+// SetDemoState tells pages and /healthz how the demo city's build is going.
+func (s *Server) SetDemoState(state string) { s.demoState.Store(state) }
+
+func (s *Server) demo() string {
+	v, _ := s.demoState.Load().(string)
+	return v
+}
+
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
@@ -212,7 +223,11 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	body := map[string]string{"status": "ok"}
+	if d := s.demo(); d != "" {
+		body["demo"] = d
+	}
+	writeJSON(w, http.StatusOK, body)
 }
 
 // clientIP is the peer address; a reverse proxy in front must be trusted
