@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -145,9 +146,21 @@ func (s *Server) renderAPIError(w http.ResponseWriter, r *http.Request, err erro
 // decodeJSON reads a JSON body into v, refusing unknown fields so a typo in
 // a field name is reported instead of silently ignored.
 func decodeJSON(r *http.Request, v any) error {
-	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
+	const limit = 1 << 20
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		return badField("", "请求内容读取失败")
+	}
+	if len(body) > limit {
+		return &statusError{http.StatusRequestEntityTooLarge, errInvalid, "请求内容过大（超过1MB）"}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	err = dec.Decode(v)
+	if err == nil && dec.More() {
+		return badField("", "请求内容只能是一个JSON对象")
+	}
+	if err != nil {
 		var ute *json.UnmarshalTypeError
 		var syn *json.SyntaxError
 		switch {

@@ -53,6 +53,12 @@ func canEditFiles(role string) bool {
 	return false
 }
 
+// canTransfer: moving a file takes an office that oversees more than one
+// village; a village asks its town.
+func canTransfer(role string) bool {
+	return canEditFiles(role) && role != auth.RoleVillage
+}
+
 func pathID(r *http.Request) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
@@ -138,6 +144,11 @@ func listFilter(q url.Values) (registry.Filter, error) {
 			}
 			*p.dst = n
 		}
+	}
+	switch f.Class {
+	case "", "A", "B", "C", "none":
+	default:
+		return f, badField("class", "类别应为A、B、C或none（不在探访范围）")
 	}
 	if f.PageSize > registry.MaxPageSize {
 		return f, badField("page_size", "每页最多"+strconv.Itoa(registry.MaxPageSize)+"条")
@@ -264,8 +275,8 @@ func (s *Server) apiElderTransfer(w http.ResponseWriter, r *http.Request, c call
 		if err != nil {
 			return err
 		}
-		if !canEditFiles(c.User.Role) {
-			return errForbiddenRole
+		if !canTransfer(c.User.Role) {
+			return &statusError{http.StatusForbidden, errForbidden, "村（居）不能直接转移档案，请由乡镇（街道）或县区民政办理"}
 		}
 		var in struct {
 			ToAreaCode string `json:"to_area_code"`

@@ -92,6 +92,12 @@ func TestElderAPI(t *testing.T) {
 		if st := e.do("POST", path+"/reveal", visitor, nil, &eb); st != 403 {
 			t.Fatalf("visitor reveal: %d", st)
 		}
+		if st := e.do("POST", path+"/transfer", village, map[string]any{"to_area_code": "320703001001", "reason": "搬迁"}, &eb); st != 403 {
+			t.Fatalf("village transfers a file: %d", st)
+		}
+		if st := e.do("GET", "/api/v1/elders?class=Z", village, nil, &eb); st != 422 || eb.Error.Field != "class" {
+			t.Fatalf("unknown class filter: %d %+v", st, eb)
+		}
 		if st := e.do("POST", "/api/v1/elders", visitor, map[string]any{"name": "x", "id_number": id, "area_code": "320706102206"}, &eb); st != 403 {
 			t.Fatalf("visitor creates: %d", st)
 		}

@@ -180,3 +180,22 @@ func TestLoginPage(t *testing.T) {
 		t.Fatalf("idle session still open: %s", idle.Request.URL)
 	}
 }
+
+func TestJSONBodyLimits(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	tok := e.login("haizhou")
+	big := map[string]string{"name": strings.Repeat("网", 400_000)}
+	var eb errBody
+	if st := e.do("PATCH", "/api/v1/areas/320706102206", tok, big, &eb); st != 413 {
+		t.Fatalf("1.2 MB body: %d %+v", st, eb)
+	}
+	req, _ := http.NewRequest("POST", e.Srv.URL+"/api/v1/login", strings.NewReader(`{"username":"a","password":"b"}{"x":1}`))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 422 {
+		t.Fatalf("two JSON objects: %d", resp.StatusCode)
+	}
+}
