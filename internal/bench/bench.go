@@ -51,7 +51,7 @@ type Config struct {
 	// Log receives progress lines; nil discards them.
 	Log io.Writer
 	// ProfileDir, when set, receives a CPU profile of each measured phase
-	// (visits.pprof, reads.pprof, import.pprof) for go tool pprof.
+	// (load.pprof, visits.pprof, reads.pprof, import.pprof) for go tool pprof.
 	ProfileDir string
 }
 
@@ -164,6 +164,7 @@ type run struct {
 	started time.Time
 	// work holds the roster file, which roster names.
 	work, roster string
+	dsn          string
 }
 
 // Run performs the whole benchmark.
@@ -173,12 +174,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	r.logf = func(format string, args ...any) {
 		fmt.Fprintf(cfg.Log, "[%6.1fs] %s\n", time.Since(r.started).Seconds(), fmt.Sprintf(format, args...))
 	}
-	db, path, cleanup, err := openFresh(ctx, cfg.DSN)
+	db, dsn, path, remove, err := openFresh(ctx, cfg.DSN)
 	if err != nil {
 		return nil, err
 	}
-	defer cleanup()
-	r.db = db
+	defer remove()
+	r.db, r.dsn = db, dsn
+	defer func() { r.db.Close() }()
 	if r.work, err = os.MkdirTemp("", "tanfang-bench-work-"); err != nil {
 		return nil, err
 	}
@@ -205,7 +207,15 @@ func (r *run) all(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := r.load(ctx, acc); err != nil {
+	if err := r.profile("load", func() error { return r.load(ctx, acc) }); err != nil {
+		return err
+	}
+	// The server and the raw limits get the database as tanfang serve
+	// opens it, without the load's connection settings.
+	if err := r.db.Close(); err != nil {
+		return err
+	}
+	if r.db, err = store.Open(ctx, r.dsn); err != nil {
 		return err
 	}
 	if err := r.visitorAccounts(ctx, acc, r.cfg.Clients); err != nil {
@@ -216,9 +226,17 @@ func (r *run) all(ctx context.Context) error {
 		return fmt.Errorf("raw limits: %w", err)
 	}
 	fig := r.res.Load
-	r.add(Line{ID: "load_elders", Name: "load: elders written straight into the tables", Value: float64(fig.Elders) / fig.Seconds,
+	r.add(Line{ID: "load_elders", Name: "load: elders, their versions, class history, visitors, pairings", Value: float64(fig.Elders) / fig.ElderSeconds,
 		Unit: "elders/s", RawName: "bulk INSERT of the same rows into a bare table", Raw: raw.bulkRowsPerSec, RawUnit: "rows/s",
-		Note: fmt.Sprintf("%d elders in %.0f s; %d weeks of visits in %.0f s", fig.Elders, fig.Seconds, r.cfg.Weeks, sumSeconds(r.res.WeekLoad))})
+		Note: fmt.Sprintf("%d elders in %.0f s; %d weeks of visits in %.0f s; indexes in %.0f s; whole load %.0f s",
+			fig.Elders, fig.ElderSeconds, r.cfg.Weeks, sumSeconds(r.res.WeekLoad), fig.IndexSeconds, fig.Seconds)})
+	ensure := 0.0
+	for _, w := range r.res.WeekLoad {
+		ensure = max(ensure, w.EnsureSeconds)
+	}
+	r.add(Line{ID: "ensure_week", Name: "drawing up a week (plan.EnsureWeek, the Monday job), slowest of the load",
+		Value: float64(fig.InScope) / ensure, Unit: "elder-weeks/s", RawName: "bulk INSERT of elders rows into a bare table",
+		Raw: raw.bulkRowsPerSec, RawUnit: "rows/s", Note: fmt.Sprintf("%.1f s for %d elders in scope", ensure, fig.InScope)})
 	if err := r.serve(ctx, acc, raw); err != nil {
 		return err
 	}
@@ -226,52 +244,53 @@ func (r *run) all(ctx context.Context) error {
 }
 
 // openFresh opens a database that must not hold anything yet, migrates it
-// and loads the division codes. path is the SQLite file ("" for
-// PostgreSQL); cleanup closes it and removes a temporary one.
-func openFresh(ctx context.Context, dsn string) (db *store.DB, path string, cleanup func(), err error) {
-	cleanup = func() {}
+// and loads the division codes. It returns the DSN it used (a temporary
+// SQLite file when dsn is empty), the SQLite file's path ("" for
+// PostgreSQL), and remove, which deletes a temporary file once the
+// database is closed.
+func openFresh(ctx context.Context, dsn string) (db *store.DB, used, path string, remove func(), err error) {
+	remove = func() {}
 	if dsn == "" {
 		dir, err := os.MkdirTemp("", "tanfang-bench-")
 		if err != nil {
-			return nil, "", cleanup, err
+			return nil, "", "", remove, err
 		}
 		dsn = filepath.Join(dir, "bench.db")
-		cleanup = func() { os.RemoveAll(dir) }
+		remove = func() { os.RemoveAll(dir) }
 	}
 	if !store.IsPostgres(dsn) {
 		if st, err := os.Stat(dsn); err == nil && st.Size() > 0 {
-			cleanup()
-			return nil, "", func() {}, fmt.Errorf("%s: %w; the bench makes its own, give a new file", dsn, ErrNotEmpty)
+			remove()
+			return nil, "", "", func() {}, fmt.Errorf("%s: %w; the bench makes its own, give a new file", dsn, ErrNotEmpty)
 		}
 		path = dsn
 	}
-	db, err = store.Open(ctx, dsn)
-	if err != nil {
-		cleanup()
-		return nil, "", func() {}, err
+	fail := func(err error) (*store.DB, string, string, func(), error) {
+		if db != nil {
+			db.Close()
+		}
+		remove()
+		return nil, "", "", func() {}, err
 	}
-	rm := cleanup
-	cleanup = func() { db.Close(); rm() }
+	if db, err = store.Open(ctx, dsn); err != nil {
+		return fail(err)
+	}
 	if db.Dialect == store.Postgres {
 		var n int
 		if err := db.QueryRow(ctx, "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema()").Scan(&n); err != nil {
-			cleanup()
-			return nil, "", func() {}, err
+			return fail(err)
 		}
 		if n > 0 {
-			cleanup()
-			return nil, "", func() {}, fmt.Errorf("PostgreSQL database has %d tables: %w; the bench needs an empty one", n, ErrNotEmpty)
+			return fail(fmt.Errorf("PostgreSQL database has %d tables: %w; the bench needs an empty one", n, ErrNotEmpty))
 		}
 	}
 	if _, err := db.Migrate(ctx); err != nil {
-		cleanup()
-		return nil, "", func() {}, err
+		return fail(err)
 	}
 	if _, err := (areas.Store{DB: db}).LoadDivisions(ctx, time.Now()); err != nil {
-		cleanup()
-		return nil, "", func() {}, err
+		return fail(err)
 	}
-	return db, path, cleanup, nil
+	return db, dsn, path, remove, nil
 }
 
 func machine(db *store.DB) Machine {

@@ -24,11 +24,11 @@ func loaded(t *testing.T, elders, weeks int) *run {
 	cfg := small("")
 	cfg.Elders, cfg.Weeks, cfg.ImportRows = elders, weeks, 10
 	cfg.defaults()
-	db, _, cleanup, err := openFresh(ctx, "")
+	db, _, _, remove, err := openFresh(ctx, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(cleanup)
+	t.Cleanup(func() { db.Close(); remove() })
 	secret := make([]byte, pii.SecretSize)
 	_, _ = rand.Read(secret)
 	keys, err := pii.New(secret)

@@ -15,9 +15,9 @@ import (
 
 // The weeks are filled in SQL, set by set: plan.EnsureWeek draws each week
 // up as the product does, then one statement per table writes the week's
-// contacts into the rollups (the same bits and counts plan.ApplyContact
-// keeps, see TestLoadedRollupsMatchApplyContact), another the visit
-// records behind them, and EnsureWeek runs again to derive progress.
+// contacts into the rollups (the same bits, counts and progress that
+// plan.ApplyContact keeps; TestLoadedRollupsMatchApplyContact checks),
+// another the visit records behind them, another the month bits.
 //
 // Each elder-week falls in a category by a hash of the elder and the week:
 // 78% met, 12% one contact short, 4% (past weeks only) one contact
@@ -33,10 +33,13 @@ const (
 
 // WeekFigures count what the load wrote for one week.
 type WeekFigures struct {
-	Week      string  `json:"week"`
-	Visits    int     `json:"visits"`
-	Followups int     `json:"followups"`
-	Seconds   float64 `json:"seconds"`
+	Week   string `json:"week"`
+	Visits int    `json:"visits"`
+	// EnsureSeconds is plan.EnsureWeek's share: drawing the week up, as
+	// the Monday job does.
+	EnsureSeconds float64 `json:"ensure_week_seconds"`
+	Followups     int     `json:"followups"`
+	Seconds       float64 `json:"seconds"`
 }
 
 // pop is the SQL count of the seven day bits of an expression.
@@ -71,6 +74,12 @@ type weekFiller struct {
 	plan     *plan.Service
 	now      time.Time
 	recorder int64 // the account recorded as having entered the loaded visits
+	logf     func(format string, args ...any)
+}
+
+// step times one statement of the fill in the progress log.
+func (f *weekFiller) step(name string, start time.Time) {
+	f.logf("  %s: %.1f s", name, time.Since(start).Seconds())
 }
 
 func shanghai(d age.Date, h, m int) time.Time {
@@ -100,13 +109,44 @@ func (f *weekFiller) days(ctx context.Context, tx *store.Tx, w schedule.Week) (i
 	return elapsed, nil
 }
 
-// fill draws up week w (index k of the run) and writes its contacts.
+// progress is plan_weeks.progress (plan's progressExpr) from on-time day
+// counts oh and oc over the row's own requirement: 2 met, 1 some on-time
+// contact, 0 none. The load writes it with the counts instead of running
+// EnsureWeek a second time; TestLoadedRollupsMatchApplyContact holds it to
+// what ApplyContact computes.
+func progress(oh, oc string) string {
+	return strings.NewReplacer("OH", oh, "OC", oc).Replace(`(CASE WHEN planned = 1 AND req_home + req_call > 0 AND OH >= req_home
+		AND (OC >= req_call OR (home_for_call = 1 AND OC + OH - req_home >= req_call)) THEN 2
+		WHEN OH + OC > 0 THEN 1 ELSE 0 END)`)
+}
+
+// lastContact is the SQL of the latest contact's time from the day bits:
+// the last day with one, and on a day with both the home visit, which is
+// later (10:00 against 08:30).
+func lastContact(w schedule.Week, hd, cd string) string {
+	var b strings.Builder
+	b.WriteString("(CASE")
+	days := w.Days()
+	for i := 6; i >= 0; i-- {
+		fmt.Fprintf(&b, " WHEN (%s & %d) <> 0 THEN '%s' WHEN (%s & %d) <> 0 THEN '%s'",
+			hd, 1<<i, store.FormatTime(shanghai(days[i], homeHour, homeMin)),
+			cd, 1<<i, store.FormatTime(shanghai(days[i], callHour, callMin)))
+	}
+	b.WriteString(" ELSE '' END)")
+	return b.String()
+}
+
+// fill draws up week w (index k of the run) with plan.EnsureWeek and
+// writes its contacts: the rollups, the visit records, the month bits.
 func (f *weekFiller) fill(ctx context.Context, w schedule.Week, k int) (WeekFigures, error) {
 	start := time.Now()
 	fig := WeekFigures{Week: w.String()}
 	if err := f.plan.EnsureWeek(ctx, w); err != nil {
 		return fig, fmt.Errorf("draw up %s: %w", w, err)
 	}
+	fig.EnsureSeconds = time.Since(start).Seconds()
+	f.step("EnsureWeek", start)
+	t := time.Now()
 	past := !f.now.Before(w.End())
 	err := f.db.InTx(ctx, func(tx *store.Tx) error {
 		elapsed, err := f.days(ctx, tx, w)
@@ -125,27 +165,28 @@ func (f *weekFiller) fill(ctx context.Context, w schedule.Week, k int) (WeekFigu
 			WHEN %[1]s < 90 THEN (CASE WHEN w.req_home > 0 THEN %[2]s ELSE %[3]s END)
 			WHEN %[4]s = 1 THEN (CASE WHEN w.req_home > 0 THEN 0 ELSE 1 END) ELSE 0 END) & %[5]d)`,
 			h, callDays("w.req_call"), callDays("(w.req_call - 1)"), late, elapsed)
-		// Latest contact: on a day with both, the home visit (10:00) is later.
-		last := `COALESCE((SELECT MAX(CASE WHEN (x.hd & d.bit) <> 0 THEN d.home_at WHEN (x.cd & d.bit) <> 0 THEN d.call_at END)
-			FROM bench_days d WHERE d.week = x.week), '')`
 		if _, err := tx.Exec(ctx, `UPDATE plan_weeks SET home_days = x.hd, call_days = x.cd,
 				late_home_days = x.lhd, late_call_days = x.lcd,
-				done_home = `+pop("x.hd")+`, done_call = `+pop("x.cd")+`,
-				late_home = `+pop("x.lhd")+`, late_call = `+pop("x.lcd")+`, last_contact_at = `+last+`
-			FROM (SELECT y.week, y.elder_id, y.hd, y.cd, y.late * y.hd AS lhd, y.late * y.cd AS lcd
-				FROM (SELECT w.week, w.elder_id, `+hd+` AS hd, `+cd+` AS cd, `+late+` AS late
-					FROM plan_weeks w WHERE w.week = ? AND w.planned = 1 AND w.req_home + w.req_call > 0) y) x
+				done_home = x.dh, done_call = x.dc, late_home = x.lh, late_call = x.lc,
+				progress = `+progress("(x.dh - x.lh)", "(x.dc - x.lc)")+`,
+				last_contact_at = `+lastContact(w, "x.hd", "x.cd")+`
+			FROM (SELECT z.week, z.elder_id, z.hd, z.cd, z.lhd, z.lcd,
+					`+pop("z.hd")+` AS dh, `+pop("z.cd")+` AS dc, `+pop("z.lhd")+` AS lh, `+pop("z.lcd")+` AS lc
+				FROM (SELECT y.week, y.elder_id, y.hd, y.cd, y.late * y.hd AS lhd, y.late * y.cd AS lcd
+					FROM (SELECT w.week, w.elder_id, `+hd+` AS hd, `+cd+` AS cd, `+late+` AS late
+						FROM plan_weeks w WHERE w.week = ? AND w.planned = 1 AND w.req_home + w.req_call > 0) y) z) x
 			WHERE plan_weeks.week = x.week AND plan_weeks.elder_id = x.elder_id`, w.String()); err != nil {
 			return fmt.Errorf("contacts of %s: %w", w, err)
 		}
+		f.step("rollups", t)
+		t = time.Now()
 		n, err := f.visits(ctx, tx, w, k, h, elapsed)
 		if err != nil {
 			return err
 		}
 		fig.Visits = n
-		if fig.Followups, err = f.followups(ctx, tx, w, k); err != nil {
-			return err
-		}
+		f.step("visit records", t)
+		t = time.Now()
 		for _, m := range months(w) {
 			if _, err := tx.Exec(ctx, `UPDATE plan_months SET contacted = 1, days = plan_months.days | x.bits
 				FROM (SELECT w.elder_id, CAST(SUM(CASE WHEN (w.home_days & d.bit) <> 0 THEN d.mbit_home ELSE 0 END
@@ -156,15 +197,11 @@ func (f *weekFiller) fill(ctx context.Context, w schedule.Week, k int) (WeekFigu
 				return fmt.Errorf("months of %s: %w", w, err)
 			}
 		}
+		f.step("month rollups", t)
 		return nil
 	})
 	if err != nil {
 		return fig, err
-	}
-	// Progress and in-scope flags follow from the counts; EnsureWeek
-	// derives them as it does after every refresh.
-	if err := f.plan.EnsureWeek(ctx, w); err != nil {
-		return fig, fmt.Errorf("refresh %s: %w", w, err)
 	}
 	fig.Seconds = time.Since(start).Seconds()
 	return fig, nil
@@ -255,7 +292,7 @@ func (f *weekFiller) visits(ctx context.Context, tx *store.Tx, w schedule.Week, 
 // found a poor mental state or an unsafe gas supply, with the kind,
 // severity and summary visits.Concerns gives such a finding. Items of
 // older weeks have mostly been resolved and verified.
-func (f *weekFiller) followups(ctx context.Context, tx *store.Tx, w schedule.Week, k int) (int, error) {
+func (f *weekFiller) followups(ctx context.Context, w schedule.Week, k int) (int, error) {
 	rules := visits.DefaultRules()
 	created := shanghai(w.Days()[0], 0, 0).Add(time.Duration(homeHour)*time.Hour + 50*time.Minute)
 	recent := f.now.Sub(created) < 14*24*time.Hour
@@ -268,20 +305,21 @@ func (f *weekFiller) followups(ctx context.Context, tx *store.Tx, w schedule.Wee
 	resolvedAt := store.FormatTime(created.Add(2 * 24 * time.Hour))
 	verifiedAt := store.FormatTime(created.Add(6 * 24 * time.Hour))
 	total := 0
-	for _, c := range []struct {
-		cond     string
-		findings visits.Findings
-	}{
-		{mentalPoor, visits.Findings{Mental: "poor"}},
-		{gasUnsafe, visits.Findings{Gas: "unsafe"}},
-	} {
-		cs := visits.Concerns(visits.Record{Mode: "home", Outcome: "done", Findings: c.findings})
-		if len(cs) != 1 {
-			return 0, fmt.Errorf("follow-ups: %d concerns for %+v, want 1", len(cs), c.findings)
-		}
-		con := cs[0]
-		ts := store.FormatTime(created)
-		res, err := tx.Exec(ctx, `INSERT INTO followups (elder_id, area_code, visit_id, kind, source, severity, status, summary,
+	err := f.db.InTx(ctx, func(tx *store.Tx) error {
+		for _, c := range []struct {
+			cond     string
+			findings visits.Findings
+		}{
+			{mentalPoor, visits.Findings{Mental: "poor"}},
+			{gasUnsafe, visits.Findings{Gas: "unsafe"}},
+		} {
+			cs := visits.Concerns(visits.Record{Mode: "home", Outcome: "done", Findings: c.findings})
+			if len(cs) != 1 {
+				return fmt.Errorf("follow-ups: %d concerns for %+v, want 1", len(cs), c.findings)
+			}
+			con := cs[0]
+			ts := store.FormatTime(created)
+			res, err := tx.Exec(ctx, `INSERT INTO followups (elder_id, area_code, visit_id, kind, source, severity, status, summary,
 				due_at, level, resolved_at, verified_at, created_at, updated_at)
 			SELECT w.elder_id, w.area_code,
 				(SELECT MIN(v.id) FROM visits v WHERE v.elder_id = w.elder_id AND v.started_at >= ? AND v.started_at < ?
@@ -290,18 +328,20 @@ func (f *weekFiller) followups(ctx context.Context, tx *store.Tx, w schedule.Wee
 				(CASE WHEN `+status+` IN ('resolved', 'verified') THEN ? END),
 				(CASE WHEN `+status+` = 'verified' THEN ? END), ?, ?
 			FROM plan_weeks w WHERE w.week = ? AND w.home_days <> 0 AND `+fmt.Sprintf(c.cond, k),
-			store.FormatTime(w.Start()), store.FormatTime(w.End()), con.Kind, con.Source, con.Severity, con.Summary,
-			store.FormatTime(rules.Due(created, con.Severity)), resolvedAt, verifiedAt, ts, ts, w.String())
-		if err != nil {
-			return 0, fmt.Errorf("follow-ups of %s: %w", w, err)
-		}
-		n, _ := res.RowsAffected()
-		total += int(n)
-		if _, err := tx.Exec(ctx, `INSERT INTO followup_events (followup_id, at, actor_id, actor, action, from_status, to_status, reason, visit_id)
+				store.FormatTime(w.Start()), store.FormatTime(w.End()), con.Kind, con.Source, con.Severity, con.Summary,
+				store.FormatTime(rules.Due(created, con.Severity)), resolvedAt, verifiedAt, ts, ts, w.String())
+			if err != nil {
+				return fmt.Errorf("follow-ups of %s: %w", w, err)
+			}
+			n, _ := res.RowsAffected()
+			total += int(n)
+			if _, err := tx.Exec(ctx, `INSERT INTO followup_events (followup_id, at, actor_id, actor, action, from_status, to_status, reason, visit_id)
 			SELECT id, created_at, 0, 'bench', 'created', '', 'open', '探访发现：' || summary, visit_id
 			FROM followups WHERE created_at = ? AND source = ?`, ts, con.Source); err != nil {
-			return 0, fmt.Errorf("follow-up events of %s: %w", w, err)
+				return fmt.Errorf("follow-up events of %s: %w", w, err)
+			}
 		}
-	}
-	return total, nil
+		return nil
+	})
+	return total, err
 }
