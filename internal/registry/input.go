@@ -2,6 +2,7 @@ package registry
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -225,7 +226,11 @@ func (c *checker) date(field, label string, s *string, dst *string) {
 	*dst = d.String()
 }
 
-var amountPattern = regexp.MustCompile(`^[0-9]{1,7}(\.[0-9]{1,2})?$`)
+var amountPattern = regexp.MustCompile(`^([0-9]+)(?:\.([0-9]{1,2}))?$`)
+
+// maxMonthlyFen bounds a monthly amount: more than 100000 yuan a month is
+// a slip of the keyboard (a misplaced point, a yearly sum), not income.
+const maxMonthlyFen = 100000 * 100
 
 func (c *checker) amount(field, label string, a *Amount, dst **int64) {
 	if a == nil {
@@ -240,14 +245,30 @@ func (c *checker) amount(field, label string, a *Amount, dst **int64) {
 		c.add(field, "%s不能为负数；没有请填0", label)
 		return
 	}
-	if !amountPattern.MatchString(v) {
+	tooLarge := func() { c.add(field, "%s金额过大（每月超过10万元），请核对", label) }
+	m := amountPattern.FindStringSubmatch(v)
+	if m == nil {
+		// A number in another form (1e9, three decimals) that is too large
+		// anyway gets the message that matters.
+		if f, err := strconv.ParseFloat(v, 64); v[0] >= '0' && v[0] <= '9' && (err == nil || errors.Is(err, strconv.ErrRange)) && f > maxMonthlyFen/100 {
+			tooLarge()
+			return
+		}
 		c.add(field, "%s应为金额（元），最多两位小数，如1250.50；没有请填0", label)
 		return
 	}
-	yuan, frac, _ := strings.Cut(v, ".")
-	y, _ := strconv.ParseInt(yuan, 10, 64)
-	f, _ := strconv.ParseInt((frac + "00")[:2], 10, 64)
+	yuan := strings.TrimLeft(m[1], "0")
+	if len(yuan) > 6 {
+		tooLarge()
+		return
+	}
+	y, _ := strconv.ParseInt("0"+yuan, 10, 64)
+	f, _ := strconv.ParseInt((m[2] + "00")[:2], 10, 64)
 	fen := y*100 + f
+	if fen > maxMonthlyFen {
+		tooLarge()
+		return
+	}
 	*dst = &fen
 }
 

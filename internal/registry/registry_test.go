@@ -3,6 +3,7 @@ package registry
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -852,5 +853,60 @@ func testRekey(t *testing.T, w *world) {
 	up, err := s.Update(ctx, admin, w.home, e.ID, 1, Input{Measures: ptr("已联系社工")}, "")
 	if err != nil || up.Version != 2 {
 		t.Fatalf("update after rekey: %v", err)
+	}
+}
+
+// Annex 3's monthly amounts: yuan with at most two decimals; more than
+// 100000 a month is refused as too large, however it is written.
+func TestAmountChecks(t *testing.T) {
+	const tooLarge = "月养老金金额过大（每月超过10万元），请核对"
+	const format = "月养老金应为金额（元），最多两位小数，如1250.50；没有请填0"
+	cases := []struct {
+		in   string
+		fen  int64
+		want string // the message; empty when accepted
+	}{
+		{"0", 0, ""},
+		{"1250.5", 125050, ""},
+		{"100000", 10000000, ""},
+		{"100000.00", 10000000, ""},
+		{"0100000", 10000000, ""},
+		{"100000.01", 0, tooLarge},
+		{"100001", 0, tooLarge},
+		{"12345678", 0, tooLarge},
+		{"99999999999999999999999", 0, tooLarge},
+		{"1e9", 0, tooLarge},
+		{"1E9", 0, tooLarge},
+		{"1e999", 0, tooLarge},
+		{"100000.001", 0, tooLarge},
+		{"1e2", 0, format},
+		{"12.345", 0, format},
+		{"abc", 0, format},
+		{"Inf", 0, format},
+		{"-10", 0, "月养老金不能为负数；没有请填0"},
+	}
+	for _, c := range cases {
+		ck := &checker{}
+		var fen *int64
+		a := Amount(c.in)
+		ck.amount("pension_monthly", "月养老金", &a, &fen)
+		got := fieldsOf(ck.err())["pension_monthly"]
+		if got != c.want {
+			t.Errorf("%q: message %q, want %q", c.in, got, c.want)
+		}
+		if c.want == "" && (fen == nil || *fen != c.fen) {
+			t.Errorf("%q: %v fen, want %d", c.in, fen, c.fen)
+		}
+	}
+	// A JSON number too large for the format comes through as the number.
+	var in Input
+	if err := json.Unmarshal([]byte(`{"pension_monthly": 1e9}`), &in); err != nil {
+		t.Fatal(err)
+	}
+	ck := &checker{}
+	var fen *int64
+	ck.amount("pension_monthly", "月养老金", in.PensionMonthly, &fen)
+	if got := fieldsOf(ck.err())["pension_monthly"]; got != tooLarge {
+		t.Errorf("JSON 1e9: %q", got)
 	}
 }
