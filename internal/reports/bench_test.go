@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"tanfang/internal/areas"
+	"tanfang/internal/plan"
 	"tanfang/internal/policy/schedule"
 	"tanfang/internal/store"
 	"tanfang/internal/visits"
@@ -57,7 +58,7 @@ func BenchmarkOverviewCity(b *testing.B) {
 	}
 	now := testNow
 	nowFn := func() time.Time { return now }
-	svc := &Service{DB: db, Visits: &visits.Service{DB: db, Now: nowFn}, Now: nowFn}
+	svc := &Service{DB: db, Plan: &plan.Service{DB: db, Now: nowFn}, Visits: &visits.Service{DB: db, Now: nowFn}, Now: nowFn}
 	step := func(name string, fn func() error) {
 		start := time.Now()
 		if err := fn(); err != nil {

@@ -39,11 +39,13 @@
 // A report is about one area and one period, read rarely, and must count a
 // record that arrived late in its own period, so it reads the plan's
 // rollups directly: weekly compliance from plan.Compliance over the weeks
-// overlapping the period, the monthly visit rate from plan_months with the
-// same conditions (a test holds the two, and the snapshots, to
-// plan.Compliance), registry changes from elder_versions and class_history,
-// problems from followups and emergencies. Counts as of a moment (files,
-// pairing, open follow-ups) come from the snapshot and say when.
+// overlapping the period, the monthly visit rate and the days with a
+// contact from plan_months with plan.Compliance's conditions (a test holds
+// the reports and the snapshots equal to plan.Compliance at every level,
+// on both databases),
+// registry changes from elder_versions and class_history, problems from
+// followups and emergencies. Counts as of a moment (files, pairing, open
+// follow-ups) come from the snapshot and say when.
 //
 // # Closing a period
 //

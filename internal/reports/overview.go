@@ -17,9 +17,11 @@ import (
 )
 
 // Service reads and writes the dashboards' snapshots and the reports on
-// one database with an injected clock. Visits lists open emergencies.
+// one database with an injected clock. Plan counts the reports' weekly
+// compliance; Visits lists open emergencies.
 type Service struct {
 	DB     *store.DB
+	Plan   *plan.Service
 	Visits *visits.Service
 	Now    func() time.Time
 	// MaxAge is how old the current snapshot may be before a read rebuilds
@@ -491,53 +493,60 @@ var ageBands = []struct {
 }{{"0-7", "7天内", 7}, {"8-30", "8至30天", 30}, {"31+", "30天以上", 0}}
 
 // openFollowups counts the open follow-ups and emergencies of an area and
-// of each child, live: they are few, and a dashboard must not show an
-// emergency minutes late.
+// of each child, live: a dashboard must not show an emergency minutes late.
+// The database counts them by child, kind, severity, lateness and age
+// band, from an index that holds every column read (followups_open).
 func (s *Service) openFollowups(ctx context.Context, a areas.Area, kids []areas.Area, now time.Time) (openFigures, error) {
 	lo, hi := areas.ScopeOf(a).Range()
 	out := openFigures{byChild: map[string]openCounts{}}
 	childOf := childIndex(kids)
+	// Children share a level: the first digits of a code name its child.
+	digits := 12
+	if len(kids) > 0 {
+		digits = len(areas.PrefixOf(kids[0].Code, kids[0].Level))
+	}
 	kind, sev, ages := map[string]*Count{}, map[string]*Count{}, map[string]*Count{}
-	rows, err := s.DB.Query(ctx, `SELECT area_code, kind, severity, due_at, created_at FROM followups
-		WHERE status IN (?, ?, ?) AND area_code >= ? AND area_code < ?`,
-		visits.StatusOpen, visits.StatusInProgress, visits.StatusReferred, lo, hi)
+	// Stored times are fixed-width UTC text, so they compare as text. A
+	// follow-up is in band i when opened within upTo whole days.
+	band := "CASE"
+	args := []any{digits, store.FormatTime(now)}
+	for i, b := range ageBands {
+		if b.upTo > 0 {
+			band += fmt.Sprintf(" WHEN created_at > ? THEN %d", i)
+			args = append(args, store.FormatTime(now.Add(-time.Duration(b.upTo+1)*24*time.Hour)))
+		}
+	}
+	band += fmt.Sprintf(" ELSE %d END", len(ageBands)-1)
+	args = append(args, visits.StatusOpen, visits.StatusInProgress, visits.StatusReferred, lo, hi)
+	rows, err := s.DB.Query(ctx, `SELECT substr(area_code, 1, ?), kind, severity, CASE WHEN due_at < ? THEN 1 ELSE 0 END, `+band+`, COUNT(*)
+		FROM followups WHERE status IN (?, ?, ?) AND area_code >= ? AND area_code < ?
+		GROUP BY 1, 2, 3, 4, 5`, args...)
 	if err != nil {
 		return out, fmt.Errorf("open follow-ups: %w", err)
 	}
 	for rows.Next() {
-		var code, k, sv, due, created string
-		if err := rows.Scan(&code, &k, &sv, &due, &created); err != nil {
+		var prefix, k, sv string
+		var overdue, bi, n int
+		if err := rows.Scan(&prefix, &k, &sv, &overdue, &bi, &n); err != nil {
 			rows.Close()
 			return out, fmt.Errorf("open follow-ups: %w", err)
-		}
-		overdue := 0
-		if now.After(store.MustTime(due)) {
-			overdue = 1
-		}
-		days := int(now.Sub(store.MustTime(created)).Hours() / 24)
-		band := ageBands[len(ageBands)-1].code
-		for _, b := range ageBands {
-			if b.upTo > 0 && days <= b.upTo {
-				band = b.code
-				break
-			}
 		}
 		for _, x := range []struct {
 			m    map[string]*Count
 			code string
-		}{{kind, k}, {sev, sv}, {ages, band}} {
+		}{{kind, k}, {sev, sv}, {ages, ageBands[bi].code}} {
 			if x.m[x.code] == nil {
 				x.m[x.code] = &Count{Code: x.code}
 			}
-			x.m[x.code].N++
-			x.m[x.code].Overdue += overdue
+			x.m[x.code].N += n
+			x.m[x.code].Overdue += n * overdue
 		}
-		out.total.Open++
-		out.total.Overdue += overdue
-		if c := childOf(code); c != "" {
+		out.total.Open += n
+		out.total.Overdue += n * overdue
+		if c := childOf(prefix); c != "" {
 			oc := out.byChild[c]
-			oc.open++
-			oc.overdue += overdue
+			oc.open += n
+			oc.overdue += n * overdue
 			out.byChild[c] = oc
 		}
 	}
@@ -564,21 +573,22 @@ func (s *Service) openFollowups(ctx context.Context, a areas.Area, kids []areas.
 	}
 	out.total.ByAge = ordered(ages, bands)
 
-	erows, err := s.DB.Query(ctx, `SELECT area_code FROM emergencies WHERE status = ? AND area_code >= ? AND area_code < ?`,
-		visits.EmergencyOpen, lo, hi)
+	erows, err := s.DB.Query(ctx, `SELECT substr(area_code, 1, ?), COUNT(*) FROM emergencies
+		WHERE status = ? AND area_code >= ? AND area_code < ? GROUP BY 1`, digits, visits.EmergencyOpen, lo, hi)
 	if err != nil {
 		return out, fmt.Errorf("open emergencies: %w", err)
 	}
 	defer erows.Close()
 	for erows.Next() {
-		var code string
-		if err := erows.Scan(&code); err != nil {
+		var prefix string
+		var n int
+		if err := erows.Scan(&prefix, &n); err != nil {
 			return out, fmt.Errorf("open emergencies: %w", err)
 		}
-		out.emergencies++
-		if c := childOf(code); c != "" {
+		out.emergencies += n
+		if c := childOf(prefix); c != "" {
 			oc := out.byChild[c]
-			oc.emergencies++
+			oc.emergencies += n
 			out.byChild[c] = oc
 		}
 	}

@@ -205,9 +205,13 @@ func (s *Service) generate(ctx context.Context, a areas.Area, p Period) (Report,
 	}
 	r.Pairing = coverage(weeks[cur][a.Code])
 
-	if r.Compliance, err = s.complianceLive(ctx, a, kids, p); err != nil {
-		return r, err
+	// plan.Compliance counts index ranges of the rollup, one per week,
+	// child, class and progress: no row is read and nothing sorted.
+	r.Compliance, err = s.Plan.Compliance(ctx, areas.ScopeOf(a), a.Code, plan.Period{Weeks: p.Weeks()}, a.Level != areas.Village)
+	if err != nil {
+		return r, fmt.Errorf("compliance: %w", err)
 	}
+	r.Compliance.Period = p.String()
 	months, byChildMonth, err := s.monthsLive(ctx, a, kids, p)
 	if err != nil {
 		return r, err
@@ -237,95 +241,6 @@ func (s *Service) generate(ctx context.Context, a areas.Area, p Period) (Report,
 			Found: pr.found, Resolved: pr.resolved})
 	}
 	return r, nil
-}
-
-// complianceLive counts the weekly compliance of the weeks overlapping the
-// period from plan_weeks, for the area and each child, in one grouped
-// query with plan.Compliance's conditions. plan.Compliance itself counts
-// one index range per week, child, class and progress, which for a
-// county's quarter is thousands of queries; TestReports holds the two
-// equal at every level.
-func (s *Service) complianceLive(ctx context.Context, a areas.Area, kids []areas.Area, p Period) (plan.Compliance, error) {
-	ws := p.Weeks()
-	names := make([]string, len(ws))
-	for i, w := range ws {
-		names[i] = w.String()
-	}
-	lo, hi := areas.ScopeOf(a).Range()
-	childOf := childIndex(kids)
-	// key "" is the area itself.
-	sums := map[string]map[string]map[string]weekSums{}
-	rows, err := s.DB.Query(ctx, `SELECT week, area_code, class, COUNT(*), SUM(CASE WHEN progress = 2 THEN 1 ELSE 0 END),
-			SUM(CASE WHEN progress = 1 THEN 1 ELSE 0 END)
-		FROM plan_weeks WHERE week IN `+inList(len(names))+` AND in_scope = 1 AND area_code >= ? AND area_code < ?
-		GROUP BY week, area_code, class`, append(anys(names), lo, hi)...)
-	if err != nil {
-		return plan.Compliance{}, fmt.Errorf("compliance: %w", err)
-	}
-	for rows.Next() {
-		var week, code, class string
-		var x weekSums
-		if err := rows.Scan(&week, &code, &class, &x.InScope, &x.Met, &x.Partial); err != nil {
-			rows.Close()
-			return plan.Compliance{}, fmt.Errorf("compliance: %w", err)
-		}
-		keys := []string{""}
-		if c := childOf(code); c != "" {
-			keys = append(keys, c)
-		}
-		for _, k := range keys {
-			if sums[k] == nil {
-				sums[k] = map[string]map[string]weekSums{}
-			}
-			if sums[k][week] == nil {
-				sums[k][week] = map[string]weekSums{}
-			}
-			t := sums[k][week][class]
-			t.add(x)
-			sums[k][week][class] = t
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return plan.Compliance{}, fmt.Errorf("compliance: %w", err)
-	}
-	now := s.now()
-	tally := func(code, name string) plan.Compliance {
-		c := plan.Compliance{AreaCode: code, AreaName: name, Period: p.String(), Weeks: names, ByClass: map[string]plan.Figures{}}
-		for _, cl := range Classes {
-			c.ByClass[cl] = plan.Figures{}
-		}
-		return c
-	}
-	out := tally(a.Code, a.Name)
-	add := func(c *plan.Compliance, byWeek map[string]map[string]weekSums) {
-		for _, w := range ws {
-			f := weekFigures(w, byWeek[w.String()], now)
-			c.InScope += f.InScope
-			c.Met += f.Met
-			c.Pending += f.Pending
-			c.Partial += f.Partial
-			c.Missed += f.Missed
-			for cl, x := range f.ByClass {
-				t := c.ByClass[cl]
-				t.InScope += x.InScope
-				t.Met += x.Met
-				t.Rate = rate(t.Met, t.InScope)
-				c.ByClass[cl] = t
-			}
-		}
-		c.Rate = rate(c.Met, c.InScope)
-	}
-	add(&out, sums[""])
-	if a.Level != areas.Village {
-		out.Children = []plan.Compliance{}
-		for _, k := range kids {
-			c := tally(k.Code, k.Name)
-			add(&c, sums[k.Code])
-			out.Children = append(out.Children, c)
-		}
-	}
-	return out, nil
 }
 
 // monthsLive reads each month of the period from plan_months, for the area

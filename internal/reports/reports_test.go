@@ -47,7 +47,7 @@ func newFixture(t *testing.T, db *store.DB) *fixture {
 	t.Helper()
 	w := reportstest.Generate(t, db, testNow, 1)
 	now := func() time.Time { return testNow }
-	svc := &Service{DB: db, Visits: &visits.Service{DB: db, Now: now}, Now: now}
+	svc := &Service{DB: db, Plan: &plan.Service{DB: db, Now: now}, Visits: &visits.Service{DB: db, Now: now}, Now: now}
 	return &fixture{db: db, svc: svc, plan: &plan.Service{DB: db, Now: now}, w: w}
 }
 
@@ -313,13 +313,13 @@ func fieldOf(err error) string {
 func testReport(t *testing.T, f *fixture) {
 	ctx := context.Background()
 	sc := scopeOf(t, f.db, city)
-	for _, tc := range []struct{ code, period string }{{county, "2026-11"}, {town, "2026-12"}, {city, "2026-Q4"}, {village, "2026-Q4"}} {
+	for _, tc := range []struct{ code, period string }{{town, "2026-11"}, {city, "2026-Q4"}, {village, "2026-12"}} {
 		r, err := f.svc.Report(ctx, sc, tc.code, tc.period)
 		if err != nil {
 			t.Fatal(err)
 		}
 		p, _ := ParsePeriod(tc.period)
-		pc, err := f.plan.Compliance(ctx, sc, tc.code, plan.Period{Weeks: p.Weeks()}, tc.code == county)
+		pc, err := f.plan.Compliance(ctx, sc, tc.code, plan.Period{Weeks: p.Weeks()}, tc.code != village)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -327,7 +327,7 @@ func testReport(t *testing.T, f *fixture) {
 			t.Errorf("%s %s: nothing in scope", tc.code, tc.period)
 		}
 		sameCompliance(t, tc.code+" "+tc.period, r.Compliance, pc)
-		if tc.code == county {
+		if tc.code != village {
 			if len(r.Compliance.Children) != len(pc.Children) {
 				t.Fatalf("children %d, plan %d", len(r.Compliance.Children), len(pc.Children))
 			}
@@ -372,12 +372,12 @@ func testReport(t *testing.T, f *fixture) {
 			}
 		}
 	}
-	nov, _ := f.svc.Report(ctx, sc, county, "2026-11")
+	nov, _ := f.svc.Report(ctx, sc, town, "2026-11")
 	if nov.Changes.New == 0 || nov.Changes.TransferredIn+nov.Changes.TransferredOut == 0 || nov.Changes.ClassChanged == 0 || nov.Problems.Found == 0 {
 		t.Errorf("the generated November has too little in it: %+v %+v", nov.Changes, nov.Problems)
 	}
 	for _, bad := range []struct{ period, field string }{{"2026-13", "period"}, {"2026-Q5", "period"}, {"2027-01", "period"}, {"November", "period"}} {
-		if _, err := f.svc.Report(ctx, sc, county, bad.period); fieldOf(err) != bad.field {
+		if _, err := f.svc.Report(ctx, sc, village, bad.period); fieldOf(err) != bad.field {
 			t.Errorf("period %q: %v", bad.period, err)
 		}
 	}
@@ -387,7 +387,7 @@ func testReport(t *testing.T, f *fixture) {
 // header row frozen.
 func testXLSX(t *testing.T, f *fixture) {
 	ctx := context.Background()
-	r, err := f.svc.Report(ctx, scopeOf(t, f.db, city), county, "2026-Q4")
+	r, err := f.svc.Report(ctx, scopeOf(t, f.db, city), town, "2026-11")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -416,7 +416,7 @@ func testXLSX(t *testing.T, f *fixture) {
 			t.Errorf("summary %s = %q, want %d", fg.Label, summary[fg.Label], fg.Value)
 		}
 	}
-	if summary["地区"] != "海州区" || summary["期间"] != "2026年第四季度" {
+	if summary["地区"] != "新坝镇" || summary["期间"] != "2026年11月" {
 		t.Errorf("summary head %v", summary)
 	}
 	rows, _ := x.GetRows(SheetChildren)
@@ -449,13 +449,13 @@ func sheetMap(t *testing.T, x *excelize.File, sheet string) map[string]string {
 // saved with a version, and it exports as a Word document.
 func testWritten(t *testing.T, f *fixture) {
 	ctx := context.Background()
-	sc := scopeOf(t, f.db, county)
-	w, err := f.svc.Written(ctx, sc, county, "2026-11")
+	sc := scopeOf(t, f.db, city)
+	w, err := f.svc.Written(ctx, sc, city, "2026-11")
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, _ := f.svc.Report(ctx, sc, county, "2026-11")
-	if len(w.Sections) != len(WrittenKeys) || w.Version != 0 || !strings.Contains(w.Title, "海州区2026年11月") {
+	r, _ := f.svc.Report(ctx, sc, city, "2026-11")
+	if len(w.Sections) != len(WrittenKeys) || w.Version != 0 || !strings.Contains(w.Title, "连云港市2026年11月") {
 		t.Fatalf("written %+v", w)
 	}
 	visitsText := w.Sections[2].Generated
@@ -465,19 +465,19 @@ func testWritten(t *testing.T, f *fixture) {
 			t.Errorf("visits paragraph %q lacks %q", visitsText, want)
 		}
 	}
-	actor := audit.Entry{ActorID: 1, Actor: "haizhou"}
-	w, err = f.svc.SaveWritten(ctx, sc, actor, county, "2026-11", 0, map[string]string{"intro": "  今年以来，我区扎实推进探访关爱工作。\n一是建立台账。 ", "plans": "继续做好探访。"})
-	if err != nil || w.Version != 1 || w.Sections[0].Text != "今年以来，我区扎实推进探访关爱工作。\n一是建立台账。" {
+	actor := audit.Entry{ActorID: 1, Actor: "city"}
+	w, err = f.svc.SaveWritten(ctx, sc, actor, city, "2026-11", 0, map[string]string{"intro": "  今年以来，我市扎实推进探访关爱工作。\n一是建立台账。 ", "plans": "继续做好探访。"})
+	if err != nil || w.Version != 1 || w.Sections[0].Text != "今年以来，我市扎实推进探访关爱工作。\n一是建立台账。" {
 		t.Fatalf("save: %+v, %v", w, err)
 	}
-	if _, err := f.svc.SaveWritten(ctx, sc, actor, county, "2026-11", 0, map[string]string{"intro": "旧稿"}); !errors.Is(err, store.ErrConflict) {
+	if _, err := f.svc.SaveWritten(ctx, sc, actor, city, "2026-11", 0, map[string]string{"intro": "旧稿"}); !errors.Is(err, store.ErrConflict) {
 		t.Errorf("stale save: %v", err)
 	}
-	w, err = f.svc.SaveWritten(ctx, sc, actor, county, "2026-11", 1, map[string]string{"difficulties": "人手不足。"})
+	w, err = f.svc.SaveWritten(ctx, sc, actor, city, "2026-11", 1, map[string]string{"difficulties": "人手不足。"})
 	if err != nil || w.Version != 2 || w.Sections[5].Text != "继续做好探访。" || w.Sections[4].Text != "人手不足。" {
 		t.Fatalf("second save keeps the other sections: %+v, %v", w.Sections, err)
 	}
-	if _, err := f.svc.SaveWritten(ctx, sc, actor, county, "2026-11", 2, map[string]string{"summary": "x"}); fieldOf(err) != "sections.summary" {
+	if _, err := f.svc.SaveWritten(ctx, sc, actor, city, "2026-11", 2, map[string]string{"summary": "x"}); fieldOf(err) != "sections.summary" {
 		t.Errorf("unknown section: %v", err)
 	}
 	if _, err := f.svc.Written(ctx, sc, town, "2026-11"); fieldOf(err) != "area_code" {
@@ -488,7 +488,7 @@ func testWritten(t *testing.T, f *fixture) {
 		t.Fatal(err)
 	}
 	doc := docxText(t, b.Bytes())
-	for _, want := range []string{w.Title, "一是建立台账。", "人手不足。", "海州区民政局", "2026年12月3日", "按时完成" + strconv.Itoa(r.Compliance.Met) + "人次"} {
+	for _, want := range []string{w.Title, "一是建立台账。", "人手不足。", "连云港市民政局", "2026年12月3日", "按时完成" + strconv.Itoa(r.Compliance.Met) + "人次"} {
 		if !strings.Contains(doc, want) {
 			t.Errorf("docx lacks %q", want)
 		}
@@ -538,19 +538,19 @@ func docxText(t *testing.T, b []byte) string {
 // for it afterwards is a correction beside the frozen figure.
 func testCloseAndCorrect(t *testing.T, f *fixture) {
 	ctx := context.Background()
-	sc := scopeOf(t, f.db, county)
-	actor := audit.Entry{ActorID: 1, Actor: "haizhou", IP: "127.0.0.1"}
-	if _, err := f.svc.Close(ctx, sc, actor, county, "2026-12"); fieldOf(err) != "period" {
+	sc := scopeOf(t, f.db, city)
+	actor := audit.Entry{ActorID: 1, Actor: "city", IP: "127.0.0.1"}
+	if _, err := f.svc.Close(ctx, sc, actor, city, "2026-12"); fieldOf(err) != "period" {
 		t.Errorf("closing a running month: %v", err)
 	}
-	closed, err := f.svc.Close(ctx, sc, actor, county, "2026-11")
-	if err != nil || closed.Closed == nil || closed.Closed.By != "haizhou" {
+	closed, err := f.svc.Close(ctx, sc, actor, city, "2026-11")
+	if err != nil || closed.Closed == nil || closed.Closed.By != "city" {
 		t.Fatalf("close: %+v, %v", closed.Closed, err)
 	}
-	if _, err := f.svc.Close(ctx, sc, actor, county, "2026-11"); !errors.Is(err, store.ErrConflict) {
+	if _, err := f.svc.Close(ctx, sc, actor, city, "2026-11"); !errors.Is(err, store.ErrConflict) {
 		t.Errorf("second close: %v", err)
 	}
-	entries, err := audit.List(ctx, f.db, audit.Query{TargetType: "report", TargetID: county + "/2026-11"})
+	entries, err := audit.List(ctx, f.db, audit.Query{TargetType: "report", TargetID: city + "/2026-11"})
 	if err != nil || len(entries) == 0 || entries[0].Action != "report.close" || entries[0].ActorID != 1 {
 		t.Errorf("audit %+v, %v", entries, err)
 	}
@@ -573,7 +573,7 @@ func testCloseAndCorrect(t *testing.T, f *fixture) {
 	if !nov.Contains(at) {
 		t.Fatal("contact outside November")
 	}
-	r, err := f.svc.Report(ctx, sc, county, "2026-11")
+	r, err := f.svc.Report(ctx, sc, city, "2026-11")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -598,7 +598,7 @@ func testCloseAndCorrect(t *testing.T, f *fixture) {
 			t.Errorf("correction %s = %+v, want %v", item, c, v)
 		}
 	}
-	again, err := f.svc.Report(ctx, sc, county, "2026-11")
+	again, err := f.svc.Report(ctx, sc, city, "2026-11")
 	if err != nil || len(again.Corrections) != len(r.Corrections) {
 		t.Errorf("reading again recorded more: %+v, %v", again.Corrections, err)
 	}

@@ -465,18 +465,26 @@ func (s *Service) scanMonth(ctx context.Context, m schedule.Month, lo, hi string
 func (s *Service) snapshotMonth(ctx context.Context, m schedule.Month) error {
 	now := s.now()
 	type key struct{ area, class string }
-	sums := map[key]*monthSums{}
+	// Sum by village first, then roll the few thousand sums up.
+	byArea := map[key]monthSums{}
 	err := s.scanMonth(ctx, m, "", "", func(area, class string, x monthSums) {
-		for _, a := range ancestors(area) {
-			k := key{a, class}
-			if sums[k] == nil {
-				sums[k] = &monthSums{}
-			}
-			sums[k].add(x)
-		}
+		k := key{area, class}
+		t := byArea[k]
+		t.add(x)
+		byArea[k] = t
 	})
 	if err != nil {
 		return fmt.Errorf("snapshot: %w", err)
+	}
+	sums := map[key]*monthSums{}
+	for k, x := range byArea {
+		for _, a := range ancestors(k.area) {
+			ak := key{a, k.class}
+			if sums[ak] == nil {
+				sums[ak] = &monthSums{}
+			}
+			sums[ak].add(x)
+		}
 	}
 	t := table{name: "report_months", key: 3, cols: []string{"month", "area_code", "class", "in_scope", "contacted", "contact_days"}}
 	for k, x := range sums {

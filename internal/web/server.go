@@ -85,7 +85,7 @@ func New(s *Server) (*Server, error) {
 	s.Classes = &classes.Service{DB: s.DB, Keys: s.Keys, Now: s.Now}
 	s.Visits = &visits.Service{DB: s.DB, Keys: s.Keys, Now: s.Now}
 	s.Plan = &plan.Service{DB: s.DB, Keys: s.Keys, Now: s.Now}
-	s.Reports = &reports.Service{DB: s.DB, Visits: s.Visits, Now: s.Now}
+	s.Reports = &reports.Service{DB: s.DB, Plan: s.Plan, Visits: s.Visits, Now: s.Now}
 	if s.openAPI, err = buildOpenAPI(); err != nil {
 		return nil, err
 	}

@@ -113,3 +113,7 @@ CREATE TABLE report_texts (
 -- Covers the file counts by area, class and status, so a refresh reads
 -- the index and not the wide rows.
 CREATE INDEX elders_report ON elders (active, area_code, class, status, incomplete);
+
+-- The open follow-ups of an area for its dashboard: a range per status,
+-- holding every column the dashboard counts by.
+CREATE INDEX followups_open ON followups (status, area_code, kind, severity, due_at, created_at);
