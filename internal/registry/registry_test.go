@@ -452,6 +452,39 @@ func testStatus(t *testing.T, w *world) {
 			t.Errorf("%s: %v, want an error on %s", name, err, c.field)
 		}
 	}
+	// Status dates: not before birth, a return within two years of leaving,
+	// and no end for a status that has none (issue 3 §5).
+	for _, c := range []struct {
+		name   string
+		st     Status
+		field  string
+		substr string
+	}{
+		{"away before birth", Status{Kind: StatusAway, From: "1938-08-07"}, "from", "早于老人的出生日期1938-08-08"},
+		{"death before birth", Status{Kind: StatusDeceased, From: "1900-01-01"}, "from", "出生日期"},
+		{"declined before birth", Status{Kind: StatusDeclined, From: "1938-01-01", Reason: "不需要"}, "from", "出生日期"},
+		{"away over two years", Status{Kind: StatusAway, From: "2026-11-10", To: "2028-11-11"}, "to", "超过2年"},
+		{"hospital over two years", Status{Kind: StatusHospital, From: "2026-11-10", To: "2036-11-10"}, "to", "超过2年"},
+		{"institution with an end", Status{Kind: StatusInstitution, From: "2026-11-10", To: "2026-12-01"}, "to", "该状态没有结束日期"},
+		{"moved out with an end", Status{Kind: StatusMovedOut, From: "2026-11-10", To: "2026-12-01"}, "to", "该状态没有结束日期"},
+		{"deceased with an end", Status{Kind: StatusDeceased, From: "2026-11-10", To: "2026-12-01"}, "to", "该状态没有结束日期"},
+		{"declined with an end", Status{Kind: StatusDeclined, To: "2026-12-01", Reason: "不需要"}, "to", "该状态没有结束日期"},
+		{"active with an end", Status{Kind: StatusActive, To: "2026-12-01"}, "to", "该状态没有结束日期"},
+	} {
+		_, err := s.SetStatus(ctx, admin, w.home, e.ID, 1, c.st)
+		if got := fieldsOf(err)[c.field]; !strings.Contains(got, c.substr) {
+			t.Errorf("%s: %v, want an error on %s mentioning %q", c.name, err, c.field, c.substr)
+		}
+	}
+	// Born on the day the stay begins, back exactly two years later: both
+	// limits are inclusive.
+	other := w.create(t, w.home, basic("张测试", w.id("1940-02-29", true, 2), w.v2))
+	if got, err := s.SetStatus(ctx, admin, w.home, other.ID, 1, Status{Kind: StatusAway, From: "2026-11-10", To: "2028-11-10"}); err != nil || got.StatusTo != "2028-11-10" {
+		t.Fatalf("away for exactly two years: %+v, %v", got, err)
+	}
+	if got, err := s.SetStatus(ctx, admin, w.home, other.ID, 2, Status{Kind: StatusAway, From: "1940-02-29"}); err != nil || got.StatusFrom != "1940-02-29" {
+		t.Fatalf("away from the day of birth: %+v, %v", got, err)
+	}
 
 	got, err := s.SetStatus(ctx, admin, w.home, e.ID, 1, Status{Kind: StatusHospital, From: "2026-11-10", To: "2026-11-30", Reason: "骨折"})
 	if err != nil || got.Status != StatusHospital || got.StatusFrom != "2026-11-10" || got.StatusTo != "2026-11-30" || !got.Active || got.Version != 2 {

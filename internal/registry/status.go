@@ -26,15 +26,19 @@ var fromLabels = map[string]string{
 	StatusMovedOut: "迁出日期", StatusDeceased: "去世日期", StatusDeclined: "拒绝日期",
 }
 
-// check validates st against the file's current status and returns the
-// normalised status fields.
-func (st Status) check(c *checker, current string) (kind, from, to, reason string) {
+// check validates st against the file's current status and the elder's
+// birth date (YYYY-MM-DD) and returns the normalised status fields.
+func (st Status) check(c *checker, current, birth string) (kind, from, to, reason string) {
 	kind = strings.TrimSpace(st.Kind)
 	if !known(Statuses, kind) {
 		c.add("kind", "状态“%s”不是可选项", st.Kind)
 		return
 	}
 	c.date("from", fromLabels[kind], &st.From, &from)
+	if from != "" && from < birth {
+		c.add("from", "%s%s早于老人的出生日期%s", fromLabels[kind], from, birth)
+		from = ""
+	}
 	c.text("reason", "原因", &st.Reason, 200, &reason)
 	switch kind {
 	case StatusAway, StatusHospital, StatusInstitution, StatusMovedOut, StatusDeceased:
@@ -46,18 +50,8 @@ func (st Status) check(c *checker, current string) (kind, from, to, reason strin
 			from = c.today.String()
 		}
 	}
-	if kind == StatusAway || kind == StatusHospital {
-		if v := strings.TrimSpace(st.To); v != "" {
-			d, err := age.ParseDate(v)
-			switch {
-			case err != nil:
-				c.add("to", "预计返回日期“%s”不是有效日期，应为年-月-日", v)
-			case from != "" && d.String() < from:
-				c.add("to", "预计返回日期%s早于%s%s", d, fromLabels[kind], from)
-			default:
-				to = d.String()
-			}
-		}
+	if v := strings.TrimSpace(st.To); v != "" {
+		to = c.returnDate(kind, v, from)
 	}
 	if reason == "" && !c.failed("reason") {
 		switch {
@@ -68,6 +62,37 @@ func (st Status) check(c *checker, current string) (kind, from, to, reason strin
 		}
 	}
 	return
+}
+
+// maxAwayYears bounds an expected return: a stay away or in hospital
+// planned for longer is an institution or a move, or a mistyped year.
+const maxAwayYears = 2
+
+// returnDate checks the expected return date v of a stay that began on
+// from; only away and hospital stays end.
+func (c *checker) returnDate(kind, v, from string) string {
+	if kind != StatusAway && kind != StatusHospital {
+		c.add("to", "该状态没有结束日期，请不要填写预计返回日期")
+		return ""
+	}
+	d, err := age.ParseDate(v)
+	if err != nil {
+		c.add("to", "预计返回日期“%s”不是有效日期，应为年-月-日", v)
+		return ""
+	}
+	if from == "" {
+		return d.String()
+	}
+	start, _ := age.ParseDate(from)
+	switch {
+	case d.Before(start):
+		c.add("to", "预计返回日期%s早于%s%s", d, fromLabels[kind], from)
+		return ""
+	case age.BirthdayOn(start, start.Year+maxAwayYears).Before(d):
+		c.add("to", "预计返回日期%s距%s超过%d年，请核对", d, fromLabels[kind], maxAwayYears)
+		return ""
+	}
+	return d.String()
 }
 
 // SetStatus changes a file's status at version (a stale version gives a
@@ -89,7 +114,7 @@ func (s *Service) SetStatus(ctx context.Context, actor Actor, sc areas.Scope, id
 			return &VersionConflict{Current: r.elder(today)}
 		}
 		c := &checker{today: today}
-		kind, from, to, reason := st.check(c, r.Status)
+		kind, from, to, reason := st.check(c, r.Status, r.BirthDate)
 		if err := c.err(); err != nil {
 			return err
 		}

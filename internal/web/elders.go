@@ -257,6 +257,9 @@ func (s *Server) apiElderStatus(w http.ResponseWriter, r *http.Request, c caller
 		if err := decodeJSON(r, &in); err != nil {
 			return err
 		}
+		if in.Version < 1 {
+			return badField("version", "请提供读取档案时的版本号（version）")
+		}
 		e, err := s.Registry.SetStatus(r.Context(), c.actor(), c.Scope, id, in.Version, in.Status)
 		if err != nil {
 			return err

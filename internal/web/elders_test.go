@@ -81,6 +81,12 @@ func TestElderAPI(t *testing.T) {
 		if st := e.do("PATCH", path, village, map[string]any{"version": 1, "address": "旧"}, &eb); st != 409 || eb.Error.Field != "version" {
 			t.Fatalf("stale patch: %d %+v", st, eb)
 		}
+		// A status change without the version read is refused like a patch.
+		for _, body := range []map[string]any{{"kind": "away", "from": "2026-01-01"}, {"kind": "away", "from": "2026-01-01", "version": 0}} {
+			if st := e.do("POST", path+"/status", village, body, &eb); st != 422 || eb.Error.Field != "version" || eb.Error.Message != "请提供读取档案时的版本号（version）" {
+				t.Fatalf("status without version %v: %d %+v", body, st, eb)
+			}
+		}
 		var h struct{ Items []struct{ Version int } }
 		if st := e.do("GET", path+"/history", village, nil, &h); st != 200 || len(h.Items) != 2 {
 			t.Fatalf("history: %d %+v", st, h)
