@@ -221,12 +221,6 @@ func TestProgressMatchesEvaluate(t *testing.T) {
 func TestApplyContactConcurrent(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		if db.Dialect == store.SQLite {
-			// Reported: stmtCache.get holds its mutex while it waits for the
-			// single write connection, which another transaction holds while
-			// it waits for that mutex in Tx.stmt. Remove once the store is fixed.
-			t.Skip("concurrent transactions deadlock in the store's SQLite statement cache")
-		}
 		f := newFixture(t, db, "2026-12-01 08:00")
 		w := week(t, "2026-W49")
 		id := f.addElder(elder{class: "A", consent: true})

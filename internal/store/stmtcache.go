@@ -42,16 +42,28 @@ func (c *stmtCache) get(ctx context.Context, q string) (*sql.Stmt, error) {
 		return nil, nil
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if st, ok := c.m[q]; ok {
+	st, ok := c.m[q]
+	full := len(c.m) >= maxCachedStmts
+	c.mu.Unlock()
+	if ok || full {
 		return st, nil
 	}
-	if len(c.m) >= maxCachedStmts {
-		return nil, nil
-	}
+	// Prepare without holding the lock: preparing waits for a connection,
+	// and a transaction holding SQLite's only write connection may need
+	// the lock to look up its next statement.
 	st, err := c.pool.PrepareContext(ctx, q)
 	if err != nil {
 		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old, ok := c.m[q]; ok {
+		st.Close()
+		return old, nil
+	}
+	if c.m == nil { // closed meanwhile
+		st.Close()
+		return nil, nil
 	}
 	c.m[q] = st
 	return st, nil
