@@ -370,8 +370,9 @@ func testDuplicate(t *testing.T, w *world) {
 		t.Fatalf("patch to a held number: %v", err)
 	}
 
-	// Once deceased, the file no longer holds the number …
-	if _, err := s.SetStatus(ctx, admin, w.home, first.ID, 1, Status{Kind: StatusDeceased, From: "2026-11-01"}); err != nil {
+	// Once moved out, the file no longer holds the number: the elder may
+	// come back, or settle elsewhere …
+	if _, err := s.SetStatus(ctx, admin, w.home, first.ID, 1, Status{Kind: StatusMovedOut, From: "2026-11-01"}); err != nil {
 		t.Fatal(err)
 	}
 	again := w.create(t, w.away, basic("王样本", id, w.awayVillage))
@@ -379,10 +380,56 @@ func testDuplicate(t *testing.T, w *world) {
 		t.Fatal("new file reused the old id")
 	}
 	// … and reviving the old file now collides with the new one.
-	_, err = s.SetStatus(ctx, admin, w.home, first.ID, 2, Status{Kind: StatusActive, Reason: "误报去世"})
+	_, err = s.SetStatus(ctx, admin, w.home, first.ID, 2, Status{Kind: StatusActive, Reason: "迁回"})
 	if !errors.As(err, &dup) || dup.AreaMasked != w.awayMasked {
 		t.Fatalf("reviving a file whose number is held: %v", err)
 	}
+
+	// A file that says the elder died holds the number for good: no new
+	// file, no patch onto it, no revival of an older file, until the death
+	// is corrected on that file.
+	if _, err := s.SetStatus(ctx, admin, w.away, again.ID, 1, Status{Kind: StatusDeceased, From: "2026-11-10"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Create(ctx, admin, w.home, basic("王样本", id, w.v1))
+	var dec *DeceasedError
+	if !errors.As(err, &dec) || !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("new file for someone deceased: %v", err)
+	}
+	if dec.AreaMasked != w.awayMasked || dec.AreaCode != w.away.Code || dec.ElderID != 0 ||
+		!strings.HasPrefix(dec.Error(), "该身份证号码对应的老人已登记去世，如登记有误，请先更正原档案的状态") ||
+		!strings.Contains(dec.Error(), w.awayMasked) || strings.Contains(dec.Error(), w.awayVillage) {
+		t.Fatalf("deceased names %+v: %s", dec, dec.Error())
+	}
+	if f := fieldsOf(err); f["id_number"] != dec.Error() {
+		t.Fatalf("a form sees %v", f)
+	}
+	if _, err := s.Create(ctx, admin, w.away, basic("王样本", id, w.awayVillage)); !errors.As(err, &dec) || dec.ElderID != again.ID {
+		t.Fatalf("deceased in own scope: %v %+v", err, dec)
+	}
+	if _, err := s.Update(ctx, admin, w.home, other.ID, 1, Input{IDNumber: &id}, "更正"); !errors.As(err, &dec) {
+		t.Fatalf("patch to a deceased elder's number: %v", err)
+	}
+	if _, err := s.SetStatus(ctx, admin, w.home, first.ID, 2, Status{Kind: StatusActive, Reason: "迁回"}); !errors.As(err, &dec) {
+		t.Fatalf("reviving an older file of someone deceased: %v", err)
+	}
+	if n := countFiles(t, w, id); n != 2 {
+		t.Fatalf("%d files hold the number, want the two made above", n)
+	}
+	// Correcting the death frees the number for the corrected file only.
+	if _, err := s.SetStatus(ctx, admin, w.away, again.ID, 2, Status{Kind: StatusActive, Reason: "误报去世"}); err != nil {
+		t.Fatalf("correcting a death: %v", err)
+	}
+}
+
+// countFiles counts the files of an ID number, active or not.
+func countFiles(t *testing.T, w *world, id string) int {
+	t.Helper()
+	var n int
+	if err := w.db.QueryRow(context.Background(), "SELECT COUNT(*) FROM elders WHERE id_hmac = ?", w.keys.Lookups(kindID, id)[0]).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 func testVersionConflictAndHistory(t *testing.T, w *world) {

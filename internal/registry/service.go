@@ -116,25 +116,61 @@ func (s *Service) household(ctx context.Context, q store.Querier, c *checker, sc
 	return other.HouseholdID, true
 }
 
-// holder finds the active file holding an ID number, under any key of the
-// ring, other than the file except.
+// holder finds what stops a file other than except from holding idNumber
+// as an active file, under any key of the ring: the active file holding
+// it, as a *DuplicateError; or else, when the latest file of the number
+// says the elder has died, a *DeceasedError, returned as the error so that
+// every write path refuses it. A number whose latest file was closed by a
+// move out is free: the elder may come back.
 func (s *Service) holder(ctx context.Context, q store.Querier, idNumber string, except int64) (*DuplicateError, error) {
 	hashes := s.Keys.Lookups(kindID, idNumber)
 	args := []any{except}
 	for _, h := range hashes {
 		args = append(args, h)
 	}
-	var areaCode string
+	var areaCode, status string
 	var id int64
-	err := q.QueryRow(ctx, "SELECT id, area_code FROM elders WHERE active = 1 AND id <> ? AND id_hmac IN ("+
-		placeholders(len(hashes))+") ORDER BY id LIMIT 1", args...).Scan(&id, &areaCode)
+	var active bool
+	err := q.QueryRow(ctx, "SELECT id, area_code, active, status FROM elders WHERE id <> ? AND id_hmac IN ("+
+		placeholders(len(hashes))+") ORDER BY active DESC, id DESC LIMIT 1", args...).Scan(&id, &areaCode, &active, &status)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("look up ID number: %w", err)
 	}
-	return &DuplicateError{AreaCode: areaCode, ElderID: id}, nil
+	switch {
+	case active:
+		return &DuplicateError{AreaCode: areaCode, ElderID: id}, nil
+	case status == StatusDeceased:
+		return nil, &DeceasedError{AreaCode: areaCode, ElderID: id}
+	}
+	return nil, nil
+}
+
+// DeceasedError says the latest file of an ID number records the elder as
+// deceased, so no file may hold the number again until that file is
+// corrected. Like a DuplicateError it names only county and town.
+type DeceasedError struct {
+	AreaCode   string // the town (乡镇街道) holding the file
+	AreaMasked string // e.g. "连云区墟沟街道…"
+	ElderID    int64  // the file, only when it lies in the caller's scope
+}
+
+func (e *DeceasedError) Error() string {
+	return "该身份证号码对应的老人已登记去世，如登记有误，请先更正原档案的状态（原档案在" + e.AreaMasked + "）"
+}
+
+func (e *DeceasedError) Unwrap() error { return store.ErrConflict }
+
+// As lets forms and imports, which show field problems beside the field,
+// show this one on id_number.
+func (e *DeceasedError) As(target any) bool {
+	if ve, ok := target.(**ValidationError); ok {
+		*ve = &ValidationError{Fields: []FieldError{{Field: "id_number", Message: e.Error()}}}
+		return true
+	}
+	return false
 }
 
 func placeholders(n int) string {
@@ -211,18 +247,30 @@ func (s *Service) write(ctx context.Context, tx *store.Tx, r *row, prev int, tod
 // same ID number between our check and our write.
 var errRace = errors.New("duplicate ID number written concurrently")
 
-// raceToDuplicate turns errRace into the DuplicateError the check would
-// have given, once the failed transaction is gone.
-func (s *Service) raceToDuplicate(ctx context.Context, sc areas.Scope, err error, idNumber string, except int64) error {
-	if !errors.Is(err, errRace) {
-		return err
+// refusal words a refused write for a caller of scope sc: a concurrent
+// registration of the number (errRace) becomes the *DuplicateError the
+// check would have given, once the failed transaction is gone, and the
+// holder a *DuplicateError or *DeceasedError names is masked. Other errors
+// pass unchanged.
+func (s *Service) refusal(ctx context.Context, sc areas.Scope, err error, idNumber string, except int64) error {
+	if errors.Is(err, errRace) {
+		d, herr := s.holder(ctx, s.DB, idNumber, except)
+		if herr != nil || d == nil {
+			return fmt.Errorf("%w: %w", store.ErrConflict, errors.Join(err, herr))
+		}
+		err = d
 	}
-	d, herr := s.holder(ctx, s.DB, idNumber, except)
-	if herr != nil || d == nil {
-		return fmt.Errorf("%w: %w", store.ErrConflict, errors.Join(err, herr))
+	var dup *DuplicateError
+	var dec *DeceasedError
+	switch {
+	case errors.As(err, &dup):
+		s.maskDuplicate(ctx, sc, dup)
+	case errors.As(err, &dec):
+		m := DuplicateError{AreaCode: dec.AreaCode, ElderID: dec.ElderID}
+		s.maskDuplicate(ctx, sc, &m)
+		dec.AreaCode, dec.AreaMasked, dec.ElderID = m.AreaCode, m.AreaMasked, m.ElderID
 	}
-	s.maskDuplicate(ctx, sc, d)
-	return d
+	return err
 }
 
 // Create registers a new file in an area of sc. It returns a
@@ -237,13 +285,8 @@ func (s *Service) Create(ctx context.Context, actor Actor, sc areas.Scope, in In
 		r, err = s.create(ctx, tx, actor, sc, in, "", now)
 		return err
 	})
-	var dup *DuplicateError
-	if errors.As(err, &dup) {
-		s.maskDuplicate(ctx, sc, dup)
-		return Elder{}, dup
-	}
 	if err != nil {
-		return Elder{}, s.raceToDuplicate(ctx, sc, err, r.idNumber, 0)
+		return Elder{}, s.refusal(ctx, sc, err, r.idNumber, 0)
 	}
 	return r.elder(age.DateOf(now)), nil
 }
@@ -273,13 +316,8 @@ func (s *Service) Update(ctx context.Context, actor Actor, sc areas.Scope, id in
 		r, _, err = s.update(ctx, tx, actor, sc, id, version, patch, reason, now)
 		return err
 	})
-	var dup *DuplicateError
-	if errors.As(err, &dup) {
-		s.maskDuplicate(ctx, sc, dup)
-		return Elder{}, dup
-	}
 	if err != nil {
-		return Elder{}, s.raceToDuplicate(ctx, sc, err, r.idNumber, id)
+		return Elder{}, s.refusal(ctx, sc, err, r.idNumber, id)
 	}
 	return r.elder(age.DateOf(now)), nil
 }

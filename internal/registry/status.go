@@ -103,7 +103,6 @@ func (s *Service) SetStatus(ctx context.Context, actor Actor, sc areas.Scope, id
 	now := s.now()
 	today := age.DateOf(now)
 	var out Elder
-	var dup *DuplicateError
 	var idNumber string
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
 		r, err := s.load(ctx, tx, sc, id, true)
@@ -131,7 +130,6 @@ func (s *Service) SetStatus(ctx context.Context, actor Actor, sc areas.Scope, id
 				return err
 			}
 			if d != nil {
-				dup = d
 				return d
 			}
 		}
@@ -150,12 +148,8 @@ func (s *Service) SetStatus(ctx context.Context, actor Actor, sc areas.Scope, id
 		out = r.elder(today)
 		return nil
 	})
-	if dup != nil {
-		s.maskDuplicate(ctx, sc, dup)
-		return Elder{}, dup
-	}
 	if err != nil {
-		return Elder{}, s.raceToDuplicate(ctx, sc, err, idNumber, id)
+		return Elder{}, s.refusal(ctx, sc, err, idNumber, id)
 	}
 	return out, nil
 }

@@ -71,8 +71,16 @@ func pathID(r *http.Request) (int64, error) {
 func (s *Server) registryError(w http.ResponseWriter, r *http.Request, err error) {
 	var ve *registry.ValidationError
 	var de *registry.DuplicateError
+	var dd *registry.DeceasedError
 	var vc *registry.VersionConflict
 	switch {
+	case errors.As(err, &dd):
+		// Before ValidationError, which it also reads as for forms.
+		body := map[string]any{"code": errConflict, "field": "id_number", "message": dd.Error(), "area_code": dd.AreaCode}
+		if dd.ElderID != 0 {
+			body["elder_id"] = dd.ElderID
+		}
+		writeJSON(w, http.StatusConflict, map[string]any{"error": body})
 	case errors.As(err, &ve):
 		first := ve.Fields[0]
 		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"error": map[string]any{

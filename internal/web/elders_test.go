@@ -107,6 +107,15 @@ func TestElderAPI(t *testing.T) {
 		if st := e.do("POST", "/api/v1/elders", visitor, map[string]any{"name": "x", "id_number": id, "area_code": "320706102206"}, &eb); st != 403 {
 			t.Fatalf("visitor creates: %d", st)
 		}
+		// Once the file says the elder died, no new file takes the number.
+		if st := e.do("POST", path+"/status", village, map[string]any{"kind": "deceased", "from": "2026-12-01", "version": 2}, &el); st != 200 {
+			t.Fatalf("deceased: %d", st)
+		}
+		if st := e.do("POST", "/api/v1/elders", lianyun, map[string]any{"name": "重复", "id_number": id, "area_code": "320703001001"}, &eb); st != 409 ||
+			eb.Error.Field != "id_number" || !strings.HasPrefix(eb.Error.Message, "该身份证号码对应的老人已登记去世，如登记有误，请先更正原档案的状态") ||
+			!strings.Contains(eb.Error.Message, "海州区新坝镇") || strings.Contains(eb.Error.Message, "新坝村") {
+			t.Fatalf("new file for someone deceased: %d %+v", st, eb)
+		}
 	})
 }
 
@@ -139,6 +148,20 @@ func TestElderPages(t *testing.T) {
 	list := cl.get("/elders?name=" + url.QueryEscape("测试"))
 	if !strings.Contains(list, "王测试") || !strings.Contains(list, id[:6]+"********") {
 		t.Fatalf("list: %s", list)
+	}
+	// The form shows a number whose file says deceased beside the field.
+	var found struct{ Items []elderJSON }
+	token := e.login("xinbacun")
+	if st := e.do("GET", "/api/v1/elders?id_number="+id, token, nil, &found); st != 200 || len(found.Items) != 1 {
+		t.Fatalf("find: %d %+v", st, found)
+	}
+	el := found.Items[0]
+	if st := e.do("POST", fmt.Sprintf("/api/v1/elders/%d/status", el.ID), token, map[string]any{"kind": "deceased", "from": "2026-12-01", "version": el.Version}, nil); st != 200 {
+		t.Fatalf("deceased: %d", st)
+	}
+	resp, page = cl.post("/elders/new", form)
+	if resp.StatusCode != 422 || !strings.Contains(page, `id="err-id_number"`) || !strings.Contains(page, "已登记去世") {
+		t.Fatalf("new file for someone deceased: %d\n%s", resp.StatusCode, page)
 	}
 }
 
