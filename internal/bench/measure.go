@@ -62,9 +62,10 @@ type Throughput struct {
 	Latency Latencies `json:"latency"`
 }
 
-// hammer runs clients goroutines, each calling fn(client, i) in a loop,
-// until total calls or the time budget is reached; fn's latency is kept.
-func hammer(ctx context.Context, clients, total int, budget time.Duration, fn func(client, i int) error) (Throughput, error) {
+// hammer runs clients goroutines, each calling fn(ctx, client, i) in a
+// loop, until total calls or the time budget is reached (ctx ends then);
+// fn's latency is kept.
+func hammer(ctx context.Context, clients, total int, budget time.Duration, fn func(ctx context.Context, client, i int) error) (Throughput, error) {
 	ctx, cancel := context.WithTimeout(ctx, budget)
 	defer cancel()
 	var issued atomic.Int64
@@ -83,7 +84,7 @@ func hammer(ctx context.Context, clients, total int, budget time.Duration, fn fu
 					break
 				}
 				t := time.Now()
-				if err := fn(c, i); err != nil {
+				if err := fn(ctx, c, i); err != nil {
 					if ctx.Err() != nil { // cut off by the budget
 						break
 					}

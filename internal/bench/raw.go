@@ -148,7 +148,7 @@ func (r *run) rawTx(ctx context.Context) (Throughput, error) {
 	}
 	defer r.db.Exec(context.WithoutCancel(ctx), "DROP TABLE bench_tx")
 	ts := store.FormatTime(r.now)
-	return hammer(ctx, r.cfg.Clients, 1<<40, r.cfg.RawTime, func(c, i int) error {
+	return hammer(ctx, r.cfg.Clients, 1<<40, r.cfg.RawTime, func(ctx context.Context, c, i int) error {
 		return r.db.InTx(ctx, func(tx *store.Tx) error {
 			_, err := tx.Exec(ctx, `INSERT INTO bench_tx (id, client_id, elder_id, area_code, recorded_by, mode, started_at, ended_at, outcome,
 				expression, mobility, mental, illness, house, gas, water_heating, electricity, hygiene, supporter,
@@ -177,7 +177,7 @@ func (r *run) rawHTTP(ctx context.Context, acc *accounts) (Throughput, Latencies
 	go hs.Serve(ln)
 	defer hs.Close()
 	cl := newClient("http://"+ln.Addr().String(), r.cfg.Clients)
-	tp, err := hammer(ctx, r.cfg.Clients, r.cfg.VisitCount, r.cfg.RawTime, func(c, i int) error {
+	tp, err := hammer(ctx, r.cfg.Clients, r.cfg.VisitCount, r.cfg.RawTime, func(ctx context.Context, c, i int) error {
 		a := &acc.visitors[c%len(acc.visitors)]
 		_, err := cl.do(ctx, http.MethodPost, "/noop", "token", visitBody(a, i), http.StatusCreated)
 		return err

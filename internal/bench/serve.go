@@ -119,7 +119,7 @@ func (r *run) serve(ctx context.Context, acc *accounts, raw *raws) error {
 	r.logf("visit submissions: %d clients, up to %d visits or %s", r.cfg.Clients, r.cfg.VisitCount, r.cfg.VisitTime)
 	var tp Throughput
 	err = r.profile("visits", func() (err error) {
-		tp, err = hammer(ctx, r.cfg.Clients, r.cfg.VisitCount, r.cfg.VisitTime, func(c, i int) error {
+		tp, err = hammer(ctx, r.cfg.Clients, r.cfg.VisitCount, r.cfg.VisitTime, func(ctx context.Context, c, i int) error {
 			a := &acc.visitors[c]
 			_, err := cl.do(ctx, http.MethodPost, "/api/v1/visits", a.token, visitBody(a, i), http.StatusCreated)
 			return err

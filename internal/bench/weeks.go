@@ -165,17 +165,20 @@ func (f *weekFiller) fill(ctx context.Context, w schedule.Week, k int) (WeekFigu
 			WHEN %[1]s < 90 THEN (CASE WHEN w.req_home > 0 THEN %[2]s ELSE %[3]s END)
 			WHEN %[4]s = 1 THEN (CASE WHEN w.req_home > 0 THEN 0 ELSE 1 END) ELSE 0 END) & %[5]d)`,
 			h, callDays("w.req_call"), callDays("(w.req_call - 1)"), late, elapsed)
-		if _, err := tx.Exec(ctx, `UPDATE plan_weeks SET home_days = x.hd, call_days = x.cd,
+		// The day bits are computed once (MATERIALIZED): inlined, every use
+		// of them below would repeat the CASE.
+		if _, err := tx.Exec(ctx, `WITH y AS MATERIALIZED (
+				SELECT w.week, w.elder_id, `+hd+` AS hd, `+cd+` AS cd, `+late+` AS late
+				FROM plan_weeks w WHERE w.week = ? AND w.planned = 1 AND w.req_home + w.req_call > 0),
+			x AS (SELECT z.week, z.elder_id, z.hd, z.cd, z.lhd, z.lcd,
+					`+pop("z.hd")+` AS dh, `+pop("z.cd")+` AS dc, `+pop("z.lhd")+` AS lh, `+pop("z.lcd")+` AS lc
+				FROM (SELECT y.week, y.elder_id, y.hd, y.cd, y.late * y.hd AS lhd, y.late * y.cd AS lcd FROM y) z)
+			UPDATE plan_weeks SET home_days = x.hd, call_days = x.cd,
 				late_home_days = x.lhd, late_call_days = x.lcd,
 				done_home = x.dh, done_call = x.dc, late_home = x.lh, late_call = x.lc,
 				progress = `+progress("(x.dh - x.lh)", "(x.dc - x.lc)")+`,
 				last_contact_at = `+lastContact(w, "x.hd", "x.cd")+`
-			FROM (SELECT z.week, z.elder_id, z.hd, z.cd, z.lhd, z.lcd,
-					`+pop("z.hd")+` AS dh, `+pop("z.cd")+` AS dc, `+pop("z.lhd")+` AS lh, `+pop("z.lcd")+` AS lc
-				FROM (SELECT y.week, y.elder_id, y.hd, y.cd, y.late * y.hd AS lhd, y.late * y.cd AS lcd
-					FROM (SELECT w.week, w.elder_id, `+hd+` AS hd, `+cd+` AS cd, `+late+` AS late
-						FROM plan_weeks w WHERE w.week = ? AND w.planned = 1 AND w.req_home + w.req_call > 0) y) z) x
-			WHERE plan_weeks.week = x.week AND plan_weeks.elder_id = x.elder_id`, w.String()); err != nil {
+			FROM x WHERE plan_weeks.week = x.week AND plan_weeks.elder_id = x.elder_id`, w.String()); err != nil {
 			return fmt.Errorf("contacts of %s: %w", w, err)
 		}
 		f.step("rollups", t)
