@@ -359,6 +359,11 @@ func testDuplicate(t *testing.T, w *world) {
 	if strings.Contains(dup.Error(), "王") || strings.Contains(dup.Error(), w.v1) {
 		t.Fatalf("duplicate message reveals too much: %s", dup.Error())
 	}
+	// The refusal is audited, though the create rolled back (DOMAIN §7:
+	// probing numbers leaves a trace); the entry holds no number.
+	if got := deniedCreates(t, w, w.awayVillage); !slices.Equal(got, []string{"admin  duplicate"}) {
+		t.Fatalf("audited refusals %q", got)
+	}
 	_, err = s.Create(ctx, admin, w.home, basic("王样本", id, w.v2))
 	if !errors.As(err, &dup) || dup.ElderID != first.ID {
 		t.Fatalf("duplicate in own scope: %v %+v", err, dup)
@@ -404,6 +409,12 @@ func testDuplicate(t *testing.T, w *world) {
 	if f := fieldsOf(err); f["id_number"] != dec.Error() {
 		t.Fatalf("a form sees %v", f)
 	}
+	if got := deniedCreates(t, w, w.v1); !slices.Equal(got, []string{"admin  duplicate"}) {
+		t.Fatalf("audited refusals in %s: %q", w.v1, got)
+	}
+	if _, err := audit.Verify(ctx, w.db); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := s.Create(ctx, admin, w.away, basic("王样本", id, w.awayVillage)); !errors.As(err, &dec) || dec.ElderID != again.ID {
 		t.Fatalf("deceased in own scope: %v %+v", err, dec)
 	}
@@ -420,6 +431,26 @@ func testDuplicate(t *testing.T, w *world) {
 	if _, err := s.SetStatus(ctx, admin, w.away, again.ID, 2, Status{Kind: StatusActive, Reason: "误报去世"}); err != nil {
 		t.Fatalf("correcting a death: %v", err)
 	}
+}
+
+// deniedCreates lists the refused creates audited in an area, as "actor
+// target detail".
+func deniedCreates(t *testing.T, w *world, area string) []string {
+	t.Helper()
+	rows, err := w.db.Query(context.Background(), "SELECT actor, target_id, detail FROM audit_log WHERE action = 'elder.create' AND outcome = ? AND area_code = ? ORDER BY id", audit.Denied, area)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var actor, target, detail string
+		if err := rows.Scan(&actor, &target, &detail); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, actor+" "+target+" "+detail)
+	}
+	return out
 }
 
 // countFiles counts the files of an ID number, active or not.

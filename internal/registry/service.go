@@ -274,9 +274,10 @@ func (s *Service) refusal(ctx context.Context, sc areas.Scope, err error, idNumb
 }
 
 // Create registers a new file in an area of sc. It returns a
-// *ValidationError listing every field's problem, or a *DuplicateError when
-// the ID number already has an active file anywhere. The file, its first
-// version and an audit entry commit together.
+// *ValidationError listing every field's problem, a *DuplicateError when
+// the ID number already has an active file anywhere, or a *DeceasedError
+// when its latest file says the elder has died; those two refusals are
+// audited. The file, its first version and an audit entry commit together.
 func (s *Service) Create(ctx context.Context, actor Actor, sc areas.Scope, in Input) (Elder, error) {
 	now := s.now()
 	var r row
@@ -286,7 +287,18 @@ func (s *Service) Create(ctx context.Context, actor Actor, sc areas.Scope, in In
 		return err
 	})
 	if err != nil {
-		return Elder{}, s.refusal(ctx, sc, err, r.idNumber, 0)
+		err = s.refusal(ctx, sc, err, r.idNumber, 0)
+		if errors.As(err, new(*DuplicateError)) || errors.As(err, new(*DeceasedError)) {
+			// Probing numbers must leave a trace: the refusal is audited in a
+			// transaction of its own, the create's having rolled back. The
+			// entry names no number and, as no file was made, no target.
+			e := actor.entry("elder.create", &r, audit.Denied, "duplicate", now)
+			e.TargetID = ""
+			if aerr := audit.Log(ctx, s.DB, e); aerr != nil {
+				return Elder{}, fmt.Errorf("audit refused create: %w", aerr)
+			}
+		}
+		return Elder{}, err
 	}
 	return r.elder(age.DateOf(now)), nil
 }
