@@ -174,9 +174,11 @@ func (db *DB) Exec(ctx context.Context, q string, args ...any) (sql.Result, erro
 type Tx struct {
 	db *DB
 	tx *sql.Tx
-	// missed are queries run unprepared; they are prepared once the
-	// transaction has given its connection back.
-	missed []string
+	// bound holds the cached statements bound to this transaction, so a
+	// long import binds each once; missed are queries run unprepared, to be
+	// prepared once the transaction has given its connection back.
+	bound  map[string]*sql.Stmt
+	missed map[string]bool
 }
 
 // stmt binds the write pool's cached statement for q to this transaction,
@@ -186,12 +188,25 @@ func (t *Tx) stmt(ctx context.Context, q string) *sql.Stmt {
 	if t.db.wc == nil {
 		return nil
 	}
+	if st, ok := t.bound[q]; ok {
+		return st
+	}
 	st := t.db.wc.lookup(q)
 	if st == nil {
-		t.missed = append(t.missed, q)
+		if t.missed == nil {
+			t.missed = map[string]bool{}
+		}
+		if len(t.missed) < maxCachedStmts {
+			t.missed[q] = true
+		}
 		return nil
 	}
-	return t.tx.StmtContext(ctx, st)
+	if t.bound == nil {
+		t.bound = map[string]*sql.Stmt{}
+	}
+	b := t.tx.StmtContext(ctx, st)
+	t.bound[q] = b
+	return b
 }
 
 func (t *Tx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
@@ -250,7 +265,7 @@ func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) error {
 // prepareMissed prepares the queries a transaction ran unprepared, so the
 // next transaction finds them cached. Failures only cost speed.
 func (db *DB) prepareMissed(ctx context.Context, t *Tx) {
-	for _, q := range t.missed {
+	for q := range t.missed {
 		if ctx.Err() != nil {
 			return
 		}
