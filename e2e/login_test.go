@@ -71,12 +71,16 @@ func TestLoginThroughRealPage(t *testing.T) {
 
 	if err := chromedp.Do(ctx,
 		fillLogin(base, "county", demoPassword),
-		chromedp.WaitVisible(chromedp.ID("area-name")),
+		chromedp.WaitVisible(chromedp.ID("kpi-files")),
 	); err != nil {
 		t.Fatalf("log in as county: %v", err)
 	}
-	if got, want := currentPath(t, ctx), "/areas/320706000000"; got != want {
+	// Government accounts land on their area's dashboard.
+	if got, want := currentPath(t, ctx), "/dashboard"; got != want {
 		t.Errorf("after login the browser is at %s, want %s", got, want)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/areas/320706000000"), chromedp.WaitVisible(chromedp.ID("area-name"))); err != nil {
+		t.Fatalf("open the county's area page: %v", err)
 	}
 	if got := textOf(t, ctx, "#area-name"); got != "海州区" {
 		t.Errorf("#area-name = %q, want 海州区", got)

@@ -93,6 +93,8 @@ func TestPagesFitPhoneAndDesktop(t *testing.T) {
 
 	if err := chromedp.Do(ctx,
 		fillLogin(base, "county", demoPassword),
+		chromedp.WaitVisible(chromedp.ID("kpi-files")),
+		chromedp.Navigate(base+"/areas/320706000000"),
 		chromedp.WaitVisible(chromedp.ID("area-name")),
 	); err != nil {
 		t.Fatalf("log in as county: %v", err)

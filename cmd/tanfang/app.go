@@ -177,6 +177,10 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 				srv.SetDemoState("failed")
 				return
 			}
+			// The dashboards' snapshot was taken before the city existed.
+			if err := srv.Reports.Refresh(ctx); err != nil && ctx.Err() == nil {
+				slog.Error("demo: dashboards' snapshot", "err", err)
+			}
 			srv.SetDemoState("ready")
 		}()
 	}
