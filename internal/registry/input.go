@@ -125,16 +125,32 @@ func (c *checker) err() error {
 // in a row (a local landline has seven), full-width digits included.
 var digitRun = regexp.MustCompile(`[0-9０-９]{7,}`)
 
-// text trims s and checks its length; free text may not hold a phone or ID
-// number, which would then sit in the database in clear.
+// text trims s and checks it as one line of free text: its length, no
+// control characters, and no phone or ID number, which would then sit in
+// the database in clear.
 func (c *checker) text(field, label string, s *string, max int, dst *string) {
+	c.freeText(field, label, s, max, false, dst)
+}
+
+// lines is text that may run over several lines (a textarea); CRLF, as
+// browsers send it, is stored as LF.
+func (c *checker) lines(field, label string, s *string, max int, dst *string) {
+	c.freeText(field, label, s, max, true, dst)
+}
+
+func (c *checker) freeText(field, label string, s *string, max int, multiLine bool, dst *string) {
 	if s == nil {
 		return
 	}
 	v := strings.TrimSpace(*s)
-	switch {
+	if multiLine {
+		v = strings.ReplaceAll(v, "\r\n", "\n")
+	}
+	switch r, bad := badRune(v, multiLine); {
 	case len([]rune(v)) > max:
 		c.add(field, "%s过长，最多%d个字", label, max)
+	case bad:
+		c.add(field, "%s中有不可见的控制字符（U+%04X），请删除后重新填写", label, r)
 	case digitRun.MatchString(v):
 		c.add(field, "%s中不能填写电话号码或证件号码，请填在对应栏目中", label)
 	default:
@@ -142,14 +158,31 @@ func (c *checker) text(field, label string, s *string, max int, dst *string) {
 	}
 }
 
+// badRune finds a character that has no place in typed text: C0 controls
+// (but a line feed where lines are allowed), DEL, C1 controls, and the
+// bidirectional embeddings, overrides and isolates, which make text show
+// other than it reads.
+func badRune(s string, multiLine bool) (rune, bool) {
+	for _, r := range s {
+		switch {
+		case r == '\n' && multiLine:
+		case r < 0x20, r >= 0x7f && r <= 0x9f, r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+			return r, true
+		}
+	}
+	return 0, false
+}
+
 func (c *checker) name(field, label string, s *string, dst *string) {
 	if s == nil {
 		return
 	}
 	v := strings.TrimSpace(*s)
-	switch {
+	switch r, bad := badRune(v, false); {
 	case len([]rune(v)) > 50:
 		c.add(field, "%s过长，最多50个字", label)
+	case bad:
+		c.add(field, "%s中有不可见的控制字符（U+%04X），请删除后重新填写", label, r)
 	case strings.ContainsFunc(v, unicode.IsDigit):
 		c.add(field, "%s中不能有数字", label)
 	default:
@@ -361,7 +394,7 @@ func (c *checker) apply(in Input, r *row, creating bool) {
 	setBool(in.ConsentHomeForCall, &r.HomeForCall)
 	c.list("help_channels", "求助渠道", HelpChannels, in.HelpChannels, &r.Help)
 	c.text("help_channels_other", "其他求助渠道", in.HelpChannelsOther, 100, &r.HelpOther)
-	c.text("measures", "已采取的措施", in.Measures, 1000, &r.Measures)
+	c.lines("measures", "已采取的措施", in.Measures, 1000, &r.Measures)
 	c.name("collector", "采集员", in.Collector, &r.Collector)
 	c.date("collected_on", "采集日期", in.CollectedOn, &r.CollectedOn)
 }

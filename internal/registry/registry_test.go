@@ -1021,3 +1021,69 @@ func TestAmountChecks(t *testing.T) {
 		t.Errorf("JSON 1e9: %q", got)
 	}
 }
+
+// Names and free text refuse control characters and bidirectional
+// overrides, which hide or reorder what a page shows (issue 3 §7); only
+// the multi-line field keeps its line breaks.
+func TestControlCharacters(t *testing.T) {
+	set := map[string]func(in *Input, v string){
+		"name":                  func(in *Input, v string) { in.Name = &v },
+		"first_contact.name":    func(in *Input, v string) { in.FirstContact = &FirstContactInput{Name: &v} },
+		"first_contact.address": func(in *Input, v string) { in.FirstContact = &FirstContactInput{Name: ptr("王子女"), Address: &v} },
+		"village_contact.name":  func(in *Input, v string) { in.VillageContact = &VillageContactInput{Name: &v} },
+		"consent_signer":        func(in *Input, v string) { in.ConsentSigner = &v },
+		"collector":             func(in *Input, v string) { in.Collector = &v },
+		"address":               func(in *Input, v string) { in.Address = &v },
+		"diseases":              func(in *Input, v string) { in.Diseases = &v },
+		"decline_reason":        func(in *Input, v string) { in.DeclineReason = &v },
+		"help_channels_other":   func(in *Input, v string) { in.HelpChannelsOther = &v },
+		"measures":              func(in *Input, v string) { in.Measures = &v },
+	}
+	bad := []string{"\x00", "\t", "\r", "\x1b", "\x7f", "\u0080", "\u009b", "\u202a", "\u202e", "\u2066", "\u2069"}
+	for field, fn := range set {
+		for _, b := range bad {
+			var in Input
+			fn(&in, "王"+b+"样本")
+			c := &checker{today: age.Date{Year: 2026, Month: 11, Day: 15}}
+			c.apply(in, &row{}, false)
+			if got := fieldsOf(c.err())[field]; !strings.Contains(got, "控制字符") {
+				t.Errorf("%s with %U: %q", field, []rune(b)[0], got)
+			}
+		}
+		var in Input
+		fn(&in, "王样\u200d本") // a joiner is no control character
+		c := &checker{}
+		c.apply(in, &row{}, false)
+		if err := c.err(); err != nil {
+			t.Errorf("%s with a zero-width joiner: %v", field, err)
+		}
+	}
+	for _, c := range []struct {
+		field, in, want string
+	}{
+		{"measures", "联系子女\r\n已送医", "联系子女\n已送医"},
+		{"measures", "联系子女\n已送医", "联系子女\n已送医"},
+		{"address", "新坝村\n三组", ""},
+		{"name", "王\n样本", ""},
+	} {
+		var in Input
+		set[c.field](&in, c.in)
+		ck := &checker{}
+		var r row
+		ck.apply(in, &r, false)
+		got := fieldsOf(ck.err())[c.field]
+		if c.want == "" {
+			if !strings.Contains(got, "控制字符") {
+				t.Errorf("%s %q: %q, want a control character error", c.field, c.in, got)
+			}
+		} else if got != "" || r.Measures != c.want {
+			t.Errorf("%s %q: stored %q (%s), want %q", c.field, c.in, r.Measures, got, c.want)
+		}
+	}
+	// Reasons of a status change or a patch are checked the same way.
+	ck := &checker{today: age.Date{Year: 2026, Month: 11, Day: 15}}
+	Status{Kind: StatusDeclined, Reason: "不需要\u202e探访"}.check(ck, StatusActive, "1940-01-01")
+	if got := fieldsOf(ck.err())["reason"]; !strings.Contains(got, "控制字符") {
+		t.Errorf("status reason: %q", got)
+	}
+}

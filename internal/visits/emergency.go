@@ -120,7 +120,7 @@ func (s *Service) RaiseEmergency(ctx context.Context, a Actor, in EmergencyInput
 	if in.What == "other" && detail == "" {
 		c.add("detail", "选择“其他”时请简要说明情况")
 	}
-	actions := c.text("actions", "已采取的措施", in.Actions, 500)
+	actions := c.lines("actions", "已采取的措施", in.Actions, 500)
 	if err := c.err(); err != nil {
 		return Emergency{}, false, err
 	}
@@ -257,7 +257,7 @@ func (s *Service) NoteEmergency(ctx context.Context, a Actor, id int64, note str
 		return m, err
 	}
 	var c checker
-	note = c.text("note", "处置情况", note, 1000)
+	note = c.lines("note", "处置情况", note, 1000)
 	if note == "" {
 		c.add("note", "请填写处置情况")
 	}

@@ -329,7 +329,7 @@ func (s *Service) MoveFollowup(ctx context.Context, a Actor, id int64, m Move) (
 		return Followup{}, err
 	}
 	var c checker
-	reason := c.text("reason", "原因", m.Reason, 300)
+	reason := c.lines("reason", "原因", m.Reason, 300)
 	if reason == "" {
 		c.add("reason", "请填写办理说明或原因")
 	}

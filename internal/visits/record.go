@@ -99,15 +99,46 @@ func (c *checker) err() error {
 // would then sit in the database in clear (DOMAIN §7).
 var digitRun = regexp.MustCompile(`[0-9０-９]{7,}`)
 
+// text trims s and checks it as one line of free text.
 func (c *checker) text(field, label string, s string, max int) string {
+	return c.freeText(field, label, s, max, false)
+}
+
+// lines is free text that may run over several lines (a textarea); CRLF,
+// as browsers send it, is kept as LF.
+func (c *checker) lines(field, label string, s string, max int) string {
+	return c.freeText(field, label, s, max, true)
+}
+
+func (c *checker) freeText(field, label string, s string, max int, multiLine bool) string {
 	s = strings.TrimSpace(s)
-	switch {
+	if multiLine {
+		s = strings.ReplaceAll(s, "\r\n", "\n")
+	}
+	switch r, bad := badRune(s, multiLine); {
 	case utf8.RuneCountInString(s) > max:
 		c.add(field, "%s不能超过%d个字", label, max)
+	case bad:
+		c.add(field, "%s中有不可见的控制字符（U+%04X），请删除后重新填写", label, r)
 	case digitRun.MatchString(s):
 		c.add(field, "%s中不要填写电话号码或身份证号码", label)
 	}
 	return s
+}
+
+// badRune finds a character that has no place in typed text: C0 controls
+// (but a line feed where lines are allowed), DEL, C1 controls, and the
+// bidirectional embeddings, overrides and isolates, which make text show
+// other than it reads.
+func badRune(s string, multiLine bool) (rune, bool) {
+	for _, r := range s {
+		switch {
+		case r == '\n' && multiLine:
+		case r < 0x20, r >= 0x7f && r <= 0x9f, r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+			return r, true
+		}
+	}
+	return 0, false
 }
 
 func (c *checker) instant(field, label, s string) time.Time {
@@ -168,15 +199,15 @@ func (c *checker) fields(r *Record, in Input, home, done bool) {
 	}
 	r.ServiceNeeds = c.codes("service_needs", "服务需求", ServiceNeeds, in.ServiceNeeds)
 	r.Hardships = c.codes("hardships", "生活困难", Hardships, in.Hardships)
-	r.Needs = c.text("needs", "需求", in.Needs, 500)
-	r.NeedsResponse = c.text("needs_response", "需求回应情况", in.NeedsResponse, 500)
-	r.Problems = c.text("problems", "发现的问题", in.Problems, 500)
+	r.Needs = c.lines("needs", "需求", in.Needs, 500)
+	r.NeedsResponse = c.lines("needs_response", "需求回应情况", in.NeedsResponse, 500)
+	r.Problems = c.lines("problems", "发现的问题", in.Problems, 500)
 	r.ProblemsKind = strings.TrimSpace(in.ProblemsKind)
 	if r.ProblemsKind != "" && !known(Kinds, r.ProblemsKind) {
 		c.add("problems_kind", "问题类别“%s”无效", r.ProblemsKind)
 	}
-	r.Handling = c.text("handling", "问题处理情况", in.Handling, 500)
-	r.Education = c.text("education", "健康教育和安全提醒", in.Education, 500)
+	r.Handling = c.lines("handling", "问题处理情况", in.Handling, 500)
+	r.Education = c.lines("education", "健康教育和安全提醒", in.Education, 500)
 }
 
 func codesOf(cs []Choice) []string {
