@@ -27,7 +27,9 @@ func TestSealOpenRoundTrip(t *testing.T) {
 	k := mustKeys(t, secret(1))
 	for _, v := range []string{"11010519491231002X", "13800138000", "0518-85812345", "x"} {
 		ct := k.Seal("id_number", v)
-		if bytes.Contains(ct, []byte(v)) {
+		// A one-byte value turns up in random ciphertext by chance; only
+		// numbers long enough to mean something are checked for.
+		if len(v) > 4 && bytes.Contains(ct, []byte(v)) {
 			t.Fatalf("sealed %q still contains it", v)
 		}
 		got, err := k.Open("id_number", ct)
