@@ -5,6 +5,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -82,13 +83,13 @@ func freeAddr(t *testing.T) string {
 	return addr
 }
 
-// startServer runs `tanfang serve --demo` on a fresh SQLite file and returns
-// its base URL once /healthz answers 200. At cleanup it sends SIGTERM and
-// requires a graceful exit with status 0.
+// startServer runs `tanfang serve --demo` with a small demo city on a fresh
+// SQLite file and returns its base URL once /healthz says the city is built.
+// At cleanup it sends SIGTERM and requires a graceful exit with status 0.
 func startServer(t *testing.T, extraArgs ...string) string {
 	t.Helper()
 	addr := freeAddr(t)
-	args := append([]string{"serve", "--demo", "--addr", addr, "--db", filepath.Join(t.TempDir(), "e2e.db")}, extraArgs...)
+	args := append([]string{"serve", "--demo", "--elders", "60", "--weeks", "3", "--addr", addr, "--db", filepath.Join(t.TempDir(), "e2e.db")}, extraArgs...)
 	cmd := exec.Command(binPath, args...)
 	out := &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
@@ -115,8 +116,8 @@ func startServer(t *testing.T, extraArgs ...string) string {
 	})
 
 	base := "http://" + addr
-	client := &http.Client{Timeout: time.Second}
-	deadline := time.Now().Add(30 * time.Second)
+	client := &http.Client{Timeout: 2 * time.Second}
+	deadline := time.Now().Add(120 * time.Second)
 	for {
 		select {
 		case err := <-exited:
@@ -125,14 +126,20 @@ func startServer(t *testing.T, extraArgs ...string) string {
 		default:
 		}
 		if resp, err := client.Get(base + "/healthz"); err == nil {
+			var h struct{ Status, Demo string }
+			_ = json.NewDecoder(resp.Body).Decode(&h)
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				t.Logf("tanfang healthy at %s after %v", base, time.Since(started).Round(time.Millisecond))
+			if h.Demo == "failed" {
+				t.Fatalf("the demo city failed to build\n%s", out)
+			}
+			// serve --demo answers at once and builds the city behind.
+			if resp.StatusCode == http.StatusOK && (h.Demo == "" || h.Demo == "ready") {
+				t.Logf("tanfang healthy with its demo city at %s after %v", base, time.Since(started).Round(time.Millisecond))
 				return base
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("tanfang at %s not healthy after 30 s\n%s", addr, out)
+			t.Fatalf("tanfang at %s not ready after 120 s\n%s", addr, out)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
