@@ -167,47 +167,87 @@ func (c *checker) codes(field, label string, scale []Choice, in []string) []stri
 	return out
 }
 
-// CheckFields checks the parts of a visit that an edit may change: the
-// findings and the texts. home and done say what the visit was.
-func (c *checker) fields(r *Record, in Input, home, done bool) {
-	r.Findings = in.Findings
-	f := &r.Findings
-	for _, it := range f.items() {
-		*it.Value = strings.TrimSpace(*it.Value)
-		field := "findings." + it.Field
-		switch {
-		case *it.Value == "":
-			needed := done && (it.Field == "expression" || it.Field == "mobility" || it.Field == "mental" || it.Field == "illness" ||
-				(home && it.Field != "supporter"))
-			if needed {
-				c.add(field, "请选择%s", it.Label)
+// fields checks the parts of a visit that an edit may change and writes
+// them into r: only those e carries, so an edit leaves the rest as stored
+// (a new record carries them all). home and done say what the visit was.
+func (c *checker) fields(r *Record, e EditInput, home, done bool) {
+	if p := e.Findings; p != nil {
+		sent := p.byField()
+		for _, it := range r.Findings.items() {
+			v := sent[it.Field]
+			if v == nil {
+				continue
 			}
-		case !done:
-			c.add(field, "未见到老人本人时不能填写%s", it.Label)
-		case !known(it.Scale, *it.Value):
-			c.add(field, "%s“%s”无效，应为%s", it.Label, *it.Value, labels(it.Scale, codesOf(it.Scale)))
+			*it.Value = strings.TrimSpace(*v)
+			field := "findings." + it.Field
+			switch {
+			case *it.Value == "":
+				needed := done && (it.Field == "expression" || it.Field == "mobility" || it.Field == "mental" || it.Field == "illness" ||
+					(home && it.Field != "supporter"))
+				if needed {
+					c.add(field, "请选择%s", it.Label)
+				}
+			case !done:
+				c.add(field, "未见到老人本人时不能填写%s", it.Label)
+			case !known(it.Scale, *it.Value):
+				c.add(field, "%s“%s”无效，应为%s", it.Label, *it.Value, labels(it.Scale, codesOf(it.Scale)))
+			}
+		}
+		if p.IllnessKind != nil {
+			r.Findings.IllnessKind = c.text("findings.illness_kind", "疾病种类", *p.IllnessKind, 50)
 		}
 	}
-	f.IllnessKind = c.text("findings.illness_kind", "疾病种类", f.IllnessKind, 50)
-	if r.FamilyContactOn = strings.TrimSpace(in.FamilyContactOn); r.FamilyContactOn != "" {
-		d, err := age.ParseDate(r.FamilyContactOn)
-		if err != nil {
-			c.add("family_contact_on", "子女最近联系日期格式不正确，应为YYYY-MM-DD")
-		} else if !r.StartedAt.IsZero() && age.DateOf(r.StartedAt).Before(d) {
-			c.add("family_contact_on", "子女最近联系日期不能晚于探访日期")
+	if e.FamilyContactOn != nil {
+		if r.FamilyContactOn = strings.TrimSpace(*e.FamilyContactOn); r.FamilyContactOn != "" {
+			d, err := age.ParseDate(r.FamilyContactOn)
+			if err != nil {
+				c.add("family_contact_on", "子女最近联系日期格式不正确，应为YYYY-MM-DD")
+			} else if !r.StartedAt.IsZero() && age.DateOf(r.StartedAt).Before(d) {
+				c.add("family_contact_on", "子女最近联系日期不能晚于探访日期")
+			}
 		}
 	}
-	r.ServiceNeeds = c.codes("service_needs", "服务需求", ServiceNeeds, in.ServiceNeeds)
-	r.Hardships = c.codes("hardships", "生活困难", Hardships, in.Hardships)
-	r.Needs = c.lines("needs", "需求", in.Needs, 500)
-	r.NeedsResponse = c.lines("needs_response", "需求回应情况", in.NeedsResponse, 500)
-	r.Problems = c.lines("problems", "发现的问题", in.Problems, 500)
-	r.ProblemsKind = strings.TrimSpace(in.ProblemsKind)
-	if r.ProblemsKind != "" && !known(Kinds, r.ProblemsKind) {
-		c.add("problems_kind", "问题类别“%s”无效", r.ProblemsKind)
+	if e.ServiceNeeds != nil {
+		r.ServiceNeeds = c.codes("service_needs", "服务需求", ServiceNeeds, *e.ServiceNeeds)
 	}
-	r.Handling = c.lines("handling", "问题处理情况", in.Handling, 500)
-	r.Education = c.lines("education", "健康教育和安全提醒", in.Education, 500)
+	if e.Hardships != nil {
+		r.Hardships = c.codes("hardships", "生活困难", Hardships, *e.Hardships)
+	}
+	for _, t := range []struct {
+		field, label string
+		in           *string
+		dst          *string
+	}{
+		{"needs", "需求", e.Needs, &r.Needs},
+		{"needs_response", "需求回应情况", e.NeedsResponse, &r.NeedsResponse},
+		{"problems", "发现的问题", e.Problems, &r.Problems},
+		{"handling", "问题处理情况", e.Handling, &r.Handling},
+		{"education", "健康教育和安全提醒", e.Education, &r.Education},
+	} {
+		if t.in != nil {
+			*t.dst = c.lines(t.field, t.label, *t.in, 500)
+		}
+	}
+	if e.ProblemsKind != nil {
+		r.ProblemsKind = strings.TrimSpace(*e.ProblemsKind)
+		if r.ProblemsKind != "" && !known(Kinds, r.ProblemsKind) {
+			c.add("problems_kind", "问题类别“%s”无效", r.ProblemsKind)
+		}
+	}
+}
+
+// editable is the part of a submission an edit may change, every field
+// present: a new record is checked whole.
+func (in Input) editable() EditInput {
+	f := in.Findings
+	return EditInput{
+		Findings: &FindingsPatch{Expression: &f.Expression, Mobility: &f.Mobility, Mental: &f.Mental, Illness: &f.Illness,
+			IllnessKind: &f.IllnessKind, House: &f.House, Gas: &f.Gas, WaterHeating: &f.WaterHeating, Electricity: &f.Electricity,
+			Hygiene: &f.Hygiene, Supporter: &f.Supporter},
+		FamilyContactOn: &in.FamilyContactOn, ServiceNeeds: &in.ServiceNeeds, Hardships: &in.Hardships, Needs: &in.Needs,
+		NeedsResponse: &in.NeedsResponse, Problems: &in.Problems, ProblemsKind: &in.ProblemsKind, Handling: &in.Handling,
+		Education: &in.Education,
+	}
 }
 
 func codesOf(cs []Choice) []string {
@@ -268,7 +308,7 @@ func (in Input) Check(now time.Time, r Rules) (Record, error) {
 			rec.RecordedAt = t
 		}
 	}
-	c.fields(&rec, in, rec.Mode == "home", rec.Outcome == "done")
+	c.fields(&rec, in.editable(), rec.Mode == "home", rec.Outcome == "done")
 	rec.LateReason = c.text("late_reason", "补录原因", in.LateReason, 200)
 	if !rec.StartedAt.IsZero() && r.IsLate(rec.StartedAt, rec.RecordedAt) {
 		rec.Late = true

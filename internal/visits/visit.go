@@ -287,21 +287,47 @@ func (s *Service) List(ctx context.Context, sc areas.Scope, elderID int64, limit
 	return out, rows.Err()
 }
 
-// EditInput changes what a visit found and did; when, how and with what
-// outcome it happened is fixed once counted (the week's rollup holds it).
+// EditInput changes what a visit found and did, as a PATCH: fields left
+// out (nil) keep their stored value, an empty string or list clears one.
+// When, how and with what outcome the visit happened is fixed once counted
+// (the week's rollup holds it).
 type EditInput struct {
-	Version         int      `json:"version"`
-	Reason          string   `json:"reason"`
-	Findings        Findings `json:"findings"`
-	FamilyContactOn string   `json:"family_contact_on"`
-	ServiceNeeds    []string `json:"service_needs"`
-	Hardships       []string `json:"hardships"`
-	Needs           string   `json:"needs"`
-	NeedsResponse   string   `json:"needs_response"`
-	Problems        string   `json:"problems"`
-	ProblemsKind    string   `json:"problems_kind"`
-	Handling        string   `json:"handling"`
-	Education       string   `json:"education"`
+	Version         int            `json:"version"`
+	Reason          string         `json:"reason"`
+	Findings        *FindingsPatch `json:"findings"`
+	FamilyContactOn *string        `json:"family_contact_on"`
+	ServiceNeeds    *[]string      `json:"service_needs"`
+	Hardships       *[]string      `json:"hardships"`
+	Needs           *string        `json:"needs"`
+	NeedsResponse   *string        `json:"needs_response"`
+	Problems        *string        `json:"problems"`
+	ProblemsKind    *string        `json:"problems_kind"`
+	Handling        *string        `json:"handling"`
+	Education       *string        `json:"education"`
+}
+
+// FindingsPatch changes some ratings of a visit; nil ones stay.
+type FindingsPatch struct {
+	Expression   *string `json:"expression"`
+	Mobility     *string `json:"mobility"`
+	Mental       *string `json:"mental"`
+	Illness      *string `json:"illness"`
+	IllnessKind  *string `json:"illness_kind"`
+	House        *string `json:"house"`
+	Gas          *string `json:"gas"`
+	WaterHeating *string `json:"water_heating"`
+	Electricity  *string `json:"electricity"`
+	Hygiene      *string `json:"hygiene"`
+	Supporter    *string `json:"supporter"`
+}
+
+// byField maps each rated field (as Findings.items names it) to its new
+// value, nil when not sent.
+func (p *FindingsPatch) byField() map[string]*string {
+	return map[string]*string{
+		"expression": p.Expression, "mobility": p.Mobility, "mental": p.Mental, "illness": p.Illness, "house": p.House,
+		"gas": p.Gas, "water_heating": p.WaterHeating, "electricity": p.Electricity, "hygiene": p.Hygiene, "supporter": p.Supporter,
+	}
 }
 
 // Change is one edited field's old and new value.
@@ -310,8 +336,8 @@ type Change struct {
 	New any `json:"new"`
 }
 
-// Edit changes a visit at the version the editor read; a stale version
-// answers *VisitConflict with the stored one. The recorder, and village or
+// Edit changes the fields e carries of a visit at the version the editor
+// read; a stale version answers *VisitConflict with the stored one. The recorder, and village or
 // town staff, may edit. New findings open follow-ups as a visit would.
 func (s *Service) Edit(ctx context.Context, a Actor, id int64, e EditInput) (Visit, error) {
 	old, err := s.Get(ctx, a.Scope, id)
@@ -321,18 +347,17 @@ func (s *Service) Edit(ctx context.Context, a Actor, id int64, e EditInput) (Vis
 	if old.RecordedBy != a.UserID && a.Role != auth.RoleVillage && a.Role != auth.RoleTown {
 		return Visit{}, forbidden("只有填写人或村（居）、乡镇（街道）工作人员可以修改探访记录")
 	}
+	// The request's own fields first: an API answer names the first problem.
 	var c checker
-	rec := old.record()
-	c.fields(&rec, Input{Findings: e.Findings, FamilyContactOn: e.FamilyContactOn, ServiceNeeds: e.ServiceNeeds, Hardships: e.Hardships,
-		Needs: e.Needs, NeedsResponse: e.NeedsResponse, Problems: e.Problems, ProblemsKind: e.ProblemsKind, Handling: e.Handling,
-		Education: e.Education}, old.Mode == "home", old.Outcome == "done")
+	if e.Version <= 0 {
+		c.add("version", "请提供读取记录时的版本号（version）")
+	}
 	reason := c.text("reason", "修改原因", e.Reason, 200)
 	if reason == "" {
 		c.add("reason", "请填写修改原因")
 	}
-	if e.Version <= 0 {
-		c.add("version", "缺少版本号（version）")
-	}
+	rec := old.record()
+	c.fields(&rec, e, old.Mode == "home", old.Outcome == "done")
 	if err := c.err(); err != nil {
 		return Visit{}, err
 	}

@@ -524,12 +524,12 @@ func editConflict(t *testing.T, f *fixture) {
 	ctx := context.Background()
 	id := f.addElder("1940-05-01")
 	v := f.record(f.visitor, f.visit(id))
-	e := visits.EditInput{Version: v.Version, Reason: "补充", Findings: v.Findings, Education: "提醒关好门窗"}
+	e := visits.EditInput{Version: v.Version, Reason: "补充", Education: ptr("提醒关好门窗")}
 	got, err := f.svc.Edit(ctx, f.visitor, v.ID, e)
 	if err != nil || got.Version != 2 || got.Education != "提醒关好门窗" {
 		t.Fatalf("edit: %+v %v", got, err)
 	}
-	e.Findings.Electricity = "unsafe"
+	e.Findings = &visits.FindingsPatch{Electricity: ptr("unsafe")}
 	var vc *visits.VisitConflict
 	if _, err := f.svc.Edit(ctx, f.village, v.ID, e); !errors.As(err, &vc) || vc.Current.Version != 2 || vc.Current.Education != "提醒关好门窗" {
 		t.Fatalf("stale edit: %v", err)
@@ -543,6 +543,69 @@ func editConflict(t *testing.T, f *fixture) {
 	}
 	if n := f.count(`SELECT COUNT(*) FROM visit_versions WHERE visit_id = ?`, v.ID); n != 2 {
 		t.Fatalf("%d versions kept", n)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// An edit is a PATCH: what it leaves out stays as recorded, and its errors
+// name the field at fault.
+func editPatch(t *testing.T, f *fixture) {
+	ctx := context.Background()
+	id := f.addElder("1940-05-01")
+	in := f.visit(id)
+	in.Needs, in.Problems, in.FamilyContactOn, in.ServiceNeeds = "想要助餐", "门锁坏了", "2026-11-20", []string{"meal"}
+	in.Findings.IllnessKind = "高血压"
+	v := f.record(f.visitor, in)
+
+	got, err := f.svc.Edit(ctx, f.visitor, v.ID, visits.EditInput{Version: 1, Reason: "补充宣教", Education: ptr("提醒关好门窗")})
+	if err != nil || got.Version != 2 || got.Education != "提醒关好门窗" {
+		t.Fatalf("edit one text: %+v %v", got, err)
+	}
+	if got.Findings != v.Findings || got.Needs != "想要助餐" || got.Problems != "门锁坏了" || got.FamilyContactOn != "2026-11-20" ||
+		len(got.ServiceNeeds) != 1 || got.ServiceNeeds[0] != "meal" {
+		t.Fatalf("fields left out changed: %+v", got)
+	}
+	// One rating changes, the others and the illness kind stay.
+	got, err = f.svc.Edit(ctx, f.village, v.ID, visits.EditInput{Version: 2, Reason: "核实", Findings: &visits.FindingsPatch{Gas: ptr("unsafe")},
+		ServiceNeeds: &[]string{}})
+	want := v.Findings
+	want.Gas = "unsafe"
+	if err != nil || got.Version != 3 || got.Findings != want || len(got.ServiceNeeds) != 0 || got.Needs != "想要助餐" {
+		t.Fatalf("edit one rating: %+v %v", got, err)
+	}
+	if n := f.count(`SELECT COUNT(*) FROM followups WHERE elder_id = ? AND source = 'gas'`, id); n != 1 {
+		t.Fatalf("an edited gas hazard opened %d items", n)
+	}
+	for _, c := range []struct {
+		name  string
+		e     visits.EditInput
+		field string
+	}{
+		{"too long", visits.EditInput{Version: 3, Reason: "补充", Needs: ptr(strings.Repeat("需", 501))}, "needs"},
+		{"no version", visits.EditInput{Reason: "补充", Needs: ptr("助浴")}, "version"},
+		{"no reason", visits.EditInput{Version: 3, Needs: ptr("助浴")}, "reason"},
+		{"blank reason", visits.EditInput{Version: 3, Reason: "  ", Needs: ptr("助浴")}, "reason"},
+		{"rating cleared", visits.EditInput{Version: 3, Reason: "补充", Findings: &visits.FindingsPatch{House: ptr("")}}, "findings.house"},
+		{"bad rating", visits.EditInput{Version: 3, Reason: "补充", Findings: &visits.FindingsPatch{Mental: ptr("bad")}}, "findings.mental"},
+		{"contact after the visit", visits.EditInput{Version: 3, Reason: "补充", FamilyContactOn: ptr("2026-12-31")}, "family_contact_on"},
+		{"unknown kind", visits.EditInput{Version: 3, Reason: "补充", ProblemsKind: ptr("weather")}, "problems_kind"},
+	} {
+		_, err := f.svc.Edit(ctx, f.village, v.ID, c.e)
+		var ve *visits.ValidationError
+		if !errors.As(err, &ve) || len(ve.Fields) != 1 || ve.First().Field != c.field {
+			t.Errorf("%s: %v, want one error on %s", c.name, err, c.field)
+		}
+	}
+	// An empty visit takes no ratings, though an edit may leave them out.
+	empty := f.visit(id)
+	empty.Outcome, empty.Findings = "not_home", visits.Findings{}
+	ev := f.record(f.visitor, empty)
+	if _, err := f.svc.Edit(ctx, f.visitor, ev.ID, visits.EditInput{Version: 1, Reason: "补充", Needs: ptr("助浴")}); err != nil {
+		t.Fatalf("text on an empty visit: %v", err)
+	}
+	if _, err := f.svc.Edit(ctx, f.visitor, ev.ID, visits.EditInput{Version: 2, Reason: "补充", Findings: &visits.FindingsPatch{Gas: ptr("safe")}}); fieldOf(err) != "findings.gas" {
+		t.Fatalf("rating on an empty visit: %v", err)
 	}
 }
 
@@ -581,6 +644,7 @@ func TestRecordChecks(t *testing.T) {
 		t.Run("photo", func(t *testing.T) { photoStored(t, f) })
 		t.Run("validation", func(t *testing.T) { validation(t, f) })
 		t.Run("edit", func(t *testing.T) { editConflict(t, f) })
+		t.Run("edit_patch", func(t *testing.T) { editPatch(t, f) })
 		t.Run("reopen", func(t *testing.T) { reopenAndManualVerify(t, f) })
 		t.Run("family", func(t *testing.T) { familyReminders(t, f) })
 	})

@@ -933,13 +933,17 @@ func (s *Server) visitEditSubmit(w http.ResponseWriter, r *http.Request, c *call
 	_ = r.ParseForm()
 	f := r.PostForm
 	version, _ := strconv.Atoi(f.Get("version"))
+	// The form shows every field, so it sends them all: a box left
+	// unticked clears its list.
+	val := func(k string) *string { v := f.Get(k); return &v }
+	list := func(k string) *[]string { v := f[k]; return &v }
 	in := visits.EditInput{Version: version, Reason: f.Get("reason"),
-		Findings: visits.Findings{Expression: f.Get("expression"), Mobility: f.Get("mobility"), Mental: f.Get("mental"),
-			Illness: f.Get("illness"), IllnessKind: f.Get("illness_kind"), House: f.Get("house"), Gas: f.Get("gas"),
-			WaterHeating: f.Get("water_heating"), Electricity: f.Get("electricity"), Hygiene: f.Get("hygiene"), Supporter: f.Get("supporter")},
-		FamilyContactOn: f.Get("family_contact_on"), ServiceNeeds: f["service_needs"], Hardships: f["hardships"],
-		Needs: f.Get("needs"), NeedsResponse: f.Get("needs_response"), Problems: f.Get("problems"), ProblemsKind: f.Get("problems_kind"),
-		Handling: f.Get("handling"), Education: f.Get("education")}
+		Findings: &visits.FindingsPatch{Expression: val("expression"), Mobility: val("mobility"), Mental: val("mental"),
+			Illness: val("illness"), IllnessKind: val("illness_kind"), House: val("house"), Gas: val("gas"),
+			WaterHeating: val("water_heating"), Electricity: val("electricity"), Hygiene: val("hygiene"), Supporter: val("supporter")},
+		FamilyContactOn: val("family_contact_on"), ServiceNeeds: list("service_needs"), Hardships: list("hardships"),
+		Needs: val("needs"), NeedsResponse: val("needs_response"), Problems: val("problems"), ProblemsKind: val("problems_kind"),
+		Handling: val("handling"), Education: val("education")}
 	_, err := s.Visits.Edit(r.Context(), c.visitActor(), v.ID, in)
 	var vc *visits.VisitConflict
 	if errors.As(err, &vc) {

@@ -258,6 +258,53 @@ func visitEditConflictAPI(t *testing.T, e *env) {
 	}
 }
 
+// PATCH /api/v1/visits/{id} changes only what it sends; its errors name
+// the field at fault, not ratings it left out.
+func visitEditPatchAPI(t *testing.T, e *env) {
+	village, visitor := e.login("xinbacun"), e.login("visitor1")
+	el := e.newElder(village, "测试奶奶", "1941-03-04", true, 15, nil)
+	body := e.visitBody(el.ID)
+	body["needs"], body["problems"], body["service_needs"] = "想要助餐", "门锁坏了", []string{"meal"}
+	var v visitJSON
+	if st := e.do("POST", "/api/v1/visits", visitor, body, &v); st != 201 {
+		t.Fatalf("record: %d", st)
+	}
+	path := fmt.Sprintf("/api/v1/visits/%d", v.ID)
+	var got struct {
+		Version      int
+		Findings     map[string]string
+		Needs        string
+		Problems     string
+		Education    string
+		ServiceNeeds []string `json:"service_needs"`
+	}
+	if st := e.do("PATCH", path, visitor, map[string]any{"version": 1, "reason": "补充宣教", "education": "冬季防煤气中毒"}, &got); st != 200 {
+		t.Fatalf("patch one field: %d", st)
+	}
+	if got.Version != 2 || got.Education != "冬季防煤气中毒" || got.Needs != "想要助餐" || got.Problems != "门锁坏了" ||
+		got.Findings["gas"] != "safe" || got.Findings["mental"] != "fair" || len(got.ServiceNeeds) != 1 {
+		t.Fatalf("fields left out changed: %+v", got)
+	}
+	if st := e.do("PATCH", path, village, map[string]any{"version": 2, "reason": "核实", "findings": map[string]string{"hygiene": "poor"}}, &got); st != 200 ||
+		got.Findings["hygiene"] != "poor" || got.Findings["gas"] != "safe" || got.Needs != "想要助餐" {
+		t.Fatalf("patch one rating: %d %+v", st, got)
+	}
+	var eb errBody
+	for _, c := range []struct {
+		body  map[string]any
+		field string
+	}{
+		{map[string]any{"version": 3, "reason": "补充", "needs": strings.Repeat("需", 501)}, "needs"},
+		{map[string]any{"reason": "补充", "needs": "助浴"}, "version"},
+		{map[string]any{"version": 3, "needs": "助浴"}, "reason"},
+		{map[string]any{"version": 3, "reason": "补充", "findings": map[string]string{"gas": ""}}, "findings.gas"},
+	} {
+		if st := e.do("PATCH", path, village, c.body, &eb); st != 422 || eb.Error.Field != c.field {
+			t.Errorf("%v: %d %+v, want an error on %s", c.body, st, eb, c.field)
+		}
+	}
+}
+
 // TestVisitsAPI runs the API scenarios on one server per database, each
 // with elders of its own, to keep the package fast.
 func TestVisitsAPI(t *testing.T) {
@@ -270,6 +317,7 @@ func TestVisitsAPI(t *testing.T) {
 		}{
 			{"sent ten times", visitSentTenTimes},
 			{"edit conflict", visitEditConflictAPI},
+			{"edit patch", visitEditPatchAPI},
 			{"emergency", emergencyFlow},
 			{"safety follow-up", safetyFollowupAPI}, // last: it moves the clock a day on
 		} {
