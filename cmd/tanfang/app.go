@@ -149,17 +149,22 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	// Age crossings and unfinished county rule changes (R-CLS-4).
-	srv.Classes.Start(ctx, slog.Default())
-	// Notifications through the outbox, overdue follow-ups and family
-	// reminders (DESIGN "Nothing lost", R-EMG-4, R-VST-3).
+	// Notifications through the outbox (DESIGN "Nothing lost").
 	outbox.Start(ctx, db, keys, outbox.ConfigFromEnv(os.Getenv), slog.Default())
-	go srv.Visits.RunJobs(ctx, 10*time.Minute, slog.Default())
-	// The weekly visit plan: each week drawn up at its start, refreshed
-	// hourly for statuses, consent and campaigns (R-FRQ-1..5).
-	go srv.Plan.Run(ctx, time.Hour, slog.Default())
-	// Dashboards' snapshots, and corrections to closed periods (R-OVS-2).
-	go srv.Reports.Run(ctx, 5*time.Minute, slog.Default())
+	startJobs := func() {
+		// Age crossings and unfinished county rule changes (R-CLS-4).
+		srv.Classes.Start(ctx, slog.Default())
+		// Overdue follow-ups and family reminders (R-EMG-4, R-VST-3).
+		go srv.Visits.RunJobs(ctx, 10*time.Minute, slog.Default())
+		// The weekly visit plan: each week drawn up at its start, refreshed
+		// hourly for statuses, consent and campaigns (R-FRQ-1..5).
+		go srv.Plan.Run(ctx, time.Hour, slog.Default())
+		// Dashboards' snapshots, and corrections to closed periods (R-OVS-2).
+		go srv.Reports.Run(ctx, 5*time.Minute, slog.Default())
+	}
+	if !*demoMode {
+		startJobs()
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
@@ -175,12 +180,15 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 			if err := buildDemoCity(ctx, db, keys, *demoOpts, stdout); err != nil && ctx.Err() == nil {
 				slog.Error("demo build failed", "err", err)
 				srv.SetDemoState("failed")
+				startJobs()
 				return
 			}
-			// The dashboards' snapshot was taken before the city existed.
+			// The jobs start once the city exists: run earlier, they would
+			// draw up this week with nobody in it.
 			if err := srv.Reports.Refresh(ctx); err != nil && ctx.Err() == nil {
 				slog.Error("demo: dashboards' snapshot", "err", err)
 			}
+			startJobs()
 			srv.SetDemoState("ready")
 		}()
 	}
