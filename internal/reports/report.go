@@ -245,7 +245,7 @@ func (s *Service) generate(ctx context.Context, a areas.Area, p Period) (Report,
 
 // monthsLive reads each month of the period from plan_months, for the area
 // and summed over the period for each child, with the conditions of
-// plan.Compliance's monthly visit rate (TestReportMatchesPlan).
+// plan.Compliance's monthly visit rate (TestReports holds them equal).
 func (s *Service) monthsLive(ctx context.Context, a areas.Area, kids []areas.Area, p Period) ([]MonthFigures, map[string]monthSums, error) {
 	lo, hi := areas.ScopeOf(a).Range()
 	childOf := childIndex(kids)

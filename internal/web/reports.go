@@ -222,7 +222,7 @@ func (s *Server) writeWrittenDocx(w http.ResponseWriter, r *http.Request, c call
 
 // ---- Pages ----
 
-// pageErr renders an API-style error on a page.
+// reportPageError renders the reports package's errors on a page.
 func (s *Server) reportPageError(w http.ResponseWriter, c *caller, csrf string, err error) {
 	err = reportsError(err)
 	var fe *fieldError

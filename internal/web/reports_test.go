@@ -288,13 +288,22 @@ func testReportPages(t *testing.T, e *env, w *reportstest.World) {
 	if page := b.get("/reports?area_code=" + xinbaCode + "&period=2026-12"); strings.Contains(page, `id="close-period"`) {
 		t.Error("a running month offers to close")
 	}
+	// Closing October through the page's button.
+	csrfOf := func(page string) string { return regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)[1] }
+	resp, body := b.post("/reports/close", url.Values{"csrf": {csrfOf(page)}, "area_code": {haizhouCode}, "period": {"2026-10"}})
+	if resp.StatusCode != 200 || !strings.Contains(body, "已结账，报表数据就此固定") || !strings.Contains(body, `id="closed"`) || strings.Contains(body, `id="close-period"`) {
+		t.Errorf("close through the page: %d", resp.StatusCode)
+	}
+	if resp, _ := e.browser("xinba").post("/reports/close", url.Values{"csrf": {csrfOf(page)}, "area_code": {xinbaCode}, "period": {"2026-10"}}); resp.StatusCode != 403 {
+		t.Errorf("a town's close through the page: %d", resp.StatusCode)
+	}
 
 	page = b.get("/reports/written?area_code=" + haizhouCode + "&period=2026-11")
 	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)
 	if csrf == nil || !strings.Contains(page, "海州区2026年11月特殊困难老年人探访关爱服务工作进展情况报告") || !strings.Contains(page, `name="text_difficulties"`) {
 		t.Fatalf("written page: %.300s", page)
 	}
-	resp, body := b.post("/reports/written", url.Values{"csrf": {csrf[1]}, "area_code": {haizhouCode}, "period": {"2026-11"}, "version": {"0"},
+	resp, body = b.post("/reports/written", url.Values{"csrf": {csrf[1]}, "area_code": {haizhouCode}, "period": {"2026-11"}, "version": {"0"},
 		"text_intro": {"今年以来，全区稳步推进探访关爱工作。"}, "text_plans": {"下一步加强培训。"}})
 	if resp.StatusCode != 200 || !strings.Contains(body, "已保存") || !strings.Contains(body, "今年以来，全区稳步推进探访关爱工作。") {
 		t.Errorf("save written: %d", resp.StatusCode)
