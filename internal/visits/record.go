@@ -77,7 +77,11 @@ func (r Record) Contact() schedule.Contact {
 }
 
 // clockSkew is how far ahead of the server a phone's clock may run.
-const clockSkew = 10 * time.Minute
+const clockSkew = 5 * time.Minute
+
+// maxBackfill is how long after a visit it may still be recorded: a year
+// and a day; older is a wrong year, or a record that no longer helps.
+const maxBackfill = 366 * 24 * time.Hour
 
 // maxDuration bounds one visit; longer is a typing mistake.
 const maxDuration = 12 * time.Hour
@@ -282,10 +286,17 @@ func (in Input) Check(now time.Time, r Rules) (Record, error) {
 	}
 	rec.StartedAt = c.instant("started_at", "开始时间", in.StartedAt)
 	rec.EndedAt = c.instant("ended_at", "结束时间", in.EndedAt)
-	if !rec.StartedAt.IsZero() && !rec.EndedAt.IsZero() {
+	if !rec.StartedAt.IsZero() {
 		switch {
 		case rec.StartedAt.After(now.Add(clockSkew)):
-			c.add("started_at", "开始时间不能晚于现在")
+			c.add("started_at", "开始时间不能晚于现在，请检查手机时间")
+		case rec.StartedAt.Before(now.Add(-maxBackfill)):
+			c.add("started_at", "探访时间早于一年前，不能补录")
+		}
+	}
+	// A visit of no length is allowed: the end time is often forgotten.
+	if !rec.StartedAt.IsZero() && !rec.EndedAt.IsZero() {
+		switch {
 		case rec.EndedAt.Before(rec.StartedAt):
 			c.add("ended_at", "结束时间不能早于开始时间")
 		case rec.EndedAt.Sub(rec.StartedAt) > maxDuration:

@@ -68,3 +68,49 @@ func byField(err error) map[string]string {
 	}
 	return nil
 }
+
+// R-VST-6: when a visit may have happened. Not in the future (five minutes
+// of a phone's clock running ahead allowed), not over a year ago, not ending
+// before it began or more than 12 hours after; a visit of no length passes,
+// since the end time is often forgotten.
+func TestRecordTimes(t *testing.T) {
+	now := time.Date(2026, 12, 3, 2, 0, 0, 0, time.UTC)
+	day := 24 * time.Hour
+	cases := []struct {
+		name         string
+		start, end   time.Duration // from now
+		field, msg   string        // the first error; empty when accepted
+		late, reason bool
+	}{
+		{"an hour ago", -time.Hour, -30 * time.Minute, "", "", false, false},
+		{"no length", -time.Hour, -time.Hour, "", "", false, false},
+		{"phone four minutes ahead", 4 * time.Minute, 4 * time.Minute, "", "", false, false},
+		{"six minutes ahead", 6 * time.Minute, 7 * time.Minute, "started_at", "开始时间不能晚于现在", false, false},
+		{"ends six minutes ahead", -time.Hour, 6 * time.Minute, "ended_at", "结束时间不能晚于现在", false, false},
+		{"a year ago", -366*day + time.Minute, -366*day + time.Hour, "", "", true, true},
+		{"over a year ago", -366*day - time.Minute, -366*day + time.Hour, "started_at", "探访时间早于一年前，不能补录", true, true},
+		{"ten years ago", -3653 * day, -3653*day + time.Hour, "started_at", "探访时间早于一年前，不能补录", true, true},
+		{"ends before it starts", -time.Hour, -2 * time.Hour, "ended_at", "结束时间不能早于开始时间", false, false},
+		{"twelve hours", -13 * time.Hour, -time.Hour, "", "", false, false},
+		{"over twelve hours", -13 * time.Hour, -time.Hour + time.Second, "ended_at", "一次探访不能超过12小时", false, false},
+		{"over a day", -3 * day, -time.Hour, "ended_at", "一次探访不能超过12小时", true, true},
+	}
+	for _, c := range cases {
+		in := checkedVisit(now)
+		in.StartedAt, in.EndedAt = now.Add(c.start).Format(time.RFC3339), now.Add(c.end).Format(time.RFC3339)
+		if c.reason {
+			in.LateReason = "手机丢失，补录"
+		}
+		rec, err := in.Check(now, visits.DefaultRules())
+		if c.field == "" {
+			if err != nil || rec.Late != c.late {
+				t.Errorf("%s: %v, late %v", c.name, err, rec.Late)
+			}
+			continue
+		}
+		var ve *visits.ValidationError
+		if !errors.As(err, &ve) || ve.First().Field != c.field || !strings.Contains(ve.First().Message, c.msg) {
+			t.Errorf("%s: %v, want %s: %s", c.name, err, c.field, c.msg)
+		}
+	}
+}

@@ -81,6 +81,7 @@ type elderRef struct {
 	ID          int64
 	Name        string
 	AreaCode    string
+	BirthDate   string // YYYY-MM-DD
 	Active      bool
 	FCRelation  string
 	FCPhoneEnc  []byte
@@ -103,8 +104,8 @@ func elder(ctx context.Context, q store.Querier, sc areas.Scope, id int64) (elde
 func readElder(ctx context.Context, q store.Querier, id int64) (elderRef, error) {
 	var e elderRef
 	var active, reachable int
-	err := q.QueryRow(ctx, `SELECT id, name, area_code, active, first_contact_relation, first_contact_phone_enc, first_contact_reachable
-		FROM elders WHERE id = ?`, id).Scan(&e.ID, &e.Name, &e.AreaCode, &active, &e.FCRelation, &e.FCPhoneEnc, &reachable)
+	err := q.QueryRow(ctx, `SELECT id, name, area_code, birth_date, active, first_contact_relation, first_contact_phone_enc, first_contact_reachable
+		FROM elders WHERE id = ?`, id).Scan(&e.ID, &e.Name, &e.AreaCode, &e.BirthDate, &active, &e.FCRelation, &e.FCPhoneEnc, &reachable)
 	if errors.Is(err, sql.ErrNoRows) {
 		return elderRef{}, store.ErrNotFound
 	}

@@ -14,6 +14,7 @@ import (
 	"tanfang/internal/audit"
 	"tanfang/internal/auth"
 	"tanfang/internal/plan"
+	"tanfang/internal/policy/age"
 	"tanfang/internal/policy/mask"
 	"tanfang/internal/store"
 )
@@ -162,6 +163,9 @@ func (s *Service) Record(ctx context.Context, a Actor, in Input, photo []byte) (
 	}
 	if !el.Active {
 		return Visit{}, false, invalid("elder_id", "该老人档案已注销（去世或迁出），不能再记录探访")
+	}
+	if age.DateOf(rec.StartedAt).String() < el.BirthDate {
+		return Visit{}, false, invalid("started_at", "开始时间早于老人的出生日期%s，请检查", el.BirthDate)
 	}
 	visitorID, err := visitorOf(ctx, s.DB, a.UserID)
 	if err != nil {

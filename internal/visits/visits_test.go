@@ -199,6 +199,18 @@ func validation(t *testing.T, f *fixture) {
 	if n := f.count(`SELECT done_home FROM plan_weeks WHERE elder_id = ?`, id); n != 0 {
 		t.Errorf("空访 moved done_home to %d", n)
 	}
+	// Nobody is visited before being born (a typo in the year, or in the
+	// ID number); the day of birth itself is possible.
+	baby := f.addElder("2026-06-01")
+	for start, want := range map[string]string{"2026-05-31T23:00:00+08:00": "started_at", "2026-06-01T09:00:00+08:00": ""} {
+		b := f.visit(baby)
+		t0, _ := time.Parse(time.RFC3339, start)
+		b.StartedAt, b.EndedAt, b.LateReason = start, t0.Add(time.Hour).Format(time.RFC3339), "补录"
+		_, _, err := f.svc.Record(ctx, f.visitor, b, nil)
+		if fieldOf(err) != want || (want != "" && !strings.Contains(err.Error(), "出生日期2026-06-01")) {
+			t.Errorf("visit at %s of an elder born 2026-06-01: %v", start, err)
+		}
+	}
 	// Elsewhere does not exist; county staff do not record visits.
 	lianyun := f.visit(id)
 	if _, _, err := f.svc.Record(ctx, f.county, lianyun, nil); !errors.Is(err, visits.ErrForbidden) {
