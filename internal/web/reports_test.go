@@ -289,7 +289,9 @@ func testReportPages(t *testing.T, e *env, w *reportstest.World) {
 		t.Error("a running month offers to close")
 	}
 	// Closing October through the page's button.
-	csrfOf := func(page string) string { return regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)[1] }
+	csrfOf := func(page string) string {
+		return regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)[1]
+	}
 	resp, body := b.post("/reports/close", url.Values{"csrf": {csrfOf(page)}, "area_code": {haizhouCode}, "period": {"2026-10"}})
 	if resp.StatusCode != 200 || !strings.Contains(body, "已结账，报表数据就此固定") || !strings.Contains(body, `id="closed"`) || strings.Contains(body, `id="close-period"`) {
 		t.Errorf("close through the page: %d", resp.StatusCode)
