@@ -2,18 +2,26 @@ package bench
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
-
-	"tanfang/internal/store"
 )
 
 // maxParams keeps one statement under both databases' limits on bound
 // parameters (SQLite 32,766; PostgreSQL 65,535).
 const maxParams = 30_000
 
+// execer runs a statement: a store.DB (each statement its own
+// transaction, prepared once and cached) or a store.Tx.
+type execer interface {
+	Exec(ctx context.Context, q string, args ...any) (sql.Result, error)
+}
+
 // batch collects rows for one table and writes them as multi-row INSERTs,
-// the fastest plain SQL both databases share.
+// the fastest plain SQL both databases share. Written through the DB, each
+// statement commits on its own and full ones reuse one prepared statement
+// (inside a transaction the store cannot prepare on SQLite's only write
+// connection, and the driver would parse every statement again).
 type batch struct {
 	table   string
 	cols    []string
@@ -54,7 +62,7 @@ func (b *batch) insertSQL(rows int) string {
 }
 
 // flush writes what is queued.
-func (b *batch) flush(ctx context.Context, tx *store.Tx) error {
+func (b *batch) flush(ctx context.Context, db execer) error {
 	if b.rows == 0 {
 		return nil
 	}
@@ -65,7 +73,7 @@ func (b *batch) flush(ctx context.Context, tx *store.Tx) error {
 		b.stmt = b.insertSQL(b.perStmt)
 		q = b.stmt
 	}
-	if _, err := tx.Exec(ctx, q, b.vals...); err != nil {
+	if _, err := db.Exec(ctx, q, b.vals...); err != nil {
 		return fmt.Errorf("insert into %s: %w", b.table, err)
 	}
 	b.total += b.rows

@@ -15,8 +15,8 @@ import (
 // small is a run that takes a few seconds: the whole harness, every
 // measurement, on a town's worth of elders.
 func small(dsn string) Config {
-	return Config{DSN: dsn, Elders: 2000, Weeks: 1, Clients: 2, VisitCount: 200, VisitTime: 2 * time.Second,
-		RawTime: 300 * time.Millisecond, Samples: 10, ReadTime: time.Second, ImportRows: 300}
+	return Config{DSN: dsn, Elders: 2000, Weeks: 1, Clients: 2, VisitCount: 150, VisitTime: time.Second,
+		RawTime: 200 * time.Millisecond, Samples: 5, ReadTime: 500 * time.Millisecond, ImportRows: 100}
 }
 
 // TestRunMeasuresEverything runs the bench small and checks that every

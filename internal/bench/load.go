@@ -284,7 +284,7 @@ type LoadFigures struct {
 }
 
 // loadElders writes n elders over the villages, their visitors and
-// pairings, in transactions of about 50,000 elders.
+// pairings, about 50,000 elders at a time.
 func (l *loader) loadElders(ctx context.Context, n int) (LoadFigures, error) {
 	start := time.Now()
 	rows, err := l.db.Query(ctx, "SELECT code FROM areas WHERE level = 'village' AND retired_at IS NULL ORDER BY code")
@@ -333,34 +333,32 @@ func (l *loader) loadElders(ctx context.Context, n int) (LoadFigures, error) {
 	var werr error
 	pending := []*village{}
 	write := func(vs []*village) error {
-		return l.db.InTx(ctx, func(tx *store.Tx) error {
-			// Parents before children: elders and visitors before the
-			// rows that reference them.
-			for _, b := range []struct {
-				b    *batch
-				rows func(v *village) [][]any
-			}{
-				{elders, func(v *village) [][]any { return v.elders }},
-				{visitors, func(v *village) [][]any { return v.visitors }},
-				{versions, func(v *village) [][]any { return v.versions }},
-				{history, func(v *village) [][]any { return v.history }},
-				{pairings, func(v *village) [][]any { return v.pairings }},
-			} {
-				for _, v := range vs {
-					for _, r := range b.rows(v) {
-						if b.b.add(r...) {
-							if err := b.b.flush(ctx, tx); err != nil {
-								return err
-							}
+		// Parents before children: elders and visitors before the rows
+		// that reference them.
+		for _, b := range []struct {
+			b    *batch
+			rows func(v *village) [][]any
+		}{
+			{elders, func(v *village) [][]any { return v.elders }},
+			{visitors, func(v *village) [][]any { return v.visitors }},
+			{versions, func(v *village) [][]any { return v.versions }},
+			{history, func(v *village) [][]any { return v.history }},
+			{pairings, func(v *village) [][]any { return v.pairings }},
+		} {
+			for _, v := range vs {
+				for _, r := range b.rows(v) {
+					if b.b.add(r...) {
+						if err := b.b.flush(ctx, l.db); err != nil {
+							return err
 						}
 					}
 				}
-				if err := b.b.flush(ctx, tx); err != nil {
-					return err
-				}
 			}
-			return nil
-		})
+			if err := b.b.flush(ctx, l.db); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	size := 0
 	for v := range ch {

@@ -84,7 +84,7 @@ func (r *run) rawLimits(ctx context.Context, acc *accounts) (*raws, error) {
 }
 
 // rawBulk copies loaded elders rows into a bare table of the same columns
-// with the loader's multi-row INSERTs, in transactions of 50,000 rows.
+// with the loader's multi-row INSERTs.
 func (r *run) rawBulk(ctx context.Context) (float64, error) {
 	cols := strings.Join(elderCols, ", ")
 	if _, err := r.db.Exec(ctx, "CREATE TABLE bench_raw AS SELECT "+cols+" FROM elders WHERE 1 = 0"); err != nil {
@@ -101,20 +101,15 @@ func (r *run) rawBulk(ctx context.Context) (float64, error) {
 	target := min(100_000, max(10_000, r.cfg.Elders))
 	b := newBatch("bench_raw", elderCols...)
 	start := time.Now()
-	for b.total+b.rows < target {
-		err := r.db.InTx(ctx, func(tx *store.Tx) error {
-			for n := 0; n < 50_000 && b.total+b.rows < target; n++ {
-				if b.add(sample[(b.total+b.rows)%len(sample)]...) {
-					if err := b.flush(ctx, tx); err != nil {
-						return err
-					}
-				}
+	for i := 0; i < target; i++ {
+		if b.add(sample[i%len(sample)]...) {
+			if err := b.flush(ctx, r.db); err != nil {
+				return 0, err
 			}
-			return b.flush(ctx, tx)
-		})
-		if err != nil {
-			return 0, err
 		}
+	}
+	if err := b.flush(ctx, r.db); err != nil {
+		return 0, err
 	}
 	return float64(b.total) / time.Since(start).Seconds(), nil
 }
