@@ -91,4 +91,14 @@ func TestDashboardDrawsCharts(t *testing.T) {
 	if crumbs := textOf(t, ctx, ".crumbs"); !strings.Contains(crumbs, "海州区") {
 		t.Errorf("the path back up reads %q", crumbs)
 	}
+	// And on to the village, where the figures are its visitors' (R-AREA-2).
+	if err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`#table-children a[href="/dashboard?area_code=320706102206"]`)),
+		chromedp.WaitVisible(chromedp.ID("area-name")),
+	); err != nil {
+		t.Fatalf("drill down to 新坝村委会: %v", err)
+	}
+	if got := textOf(t, ctx, "#area-name"); got != "新坝村委会" {
+		t.Errorf("after the second drill-down #area-name = %q, want 新坝村委会", got)
+	}
 }
