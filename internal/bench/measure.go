@@ -63,10 +63,11 @@ type Throughput struct {
 }
 
 // hammer runs clients goroutines, each calling fn(ctx, client, i) in a
-// loop, until total calls or the time budget is reached (ctx ends then);
-// fn's latency is kept.
+// loop, until total calls were made or the time budget is spent; calls
+// under way then finish (within a minute, else their ctx ends). fn's
+// latency is kept.
 func hammer(ctx context.Context, clients, total int, budget time.Duration, fn func(ctx context.Context, client, i int) error) (Throughput, error) {
-	ctx, cancel := context.WithTimeout(ctx, budget)
+	ctx, cancel := context.WithTimeout(ctx, budget+time.Minute)
 	defer cancel()
 	var issued atomic.Int64
 	var mu sync.Mutex
@@ -74,20 +75,18 @@ func hammer(ctx context.Context, clients, total int, budget time.Duration, fn fu
 	var first error
 	var wg sync.WaitGroup
 	start := time.Now()
+	deadline := start.Add(budget)
 	for c := range clients {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			var mine []time.Duration
-			for i := 0; ctx.Err() == nil; i++ {
+			for i := 0; ctx.Err() == nil && time.Now().Before(deadline); i++ {
 				if issued.Add(1) > int64(total) {
 					break
 				}
 				t := time.Now()
 				if err := fn(ctx, c, i); err != nil {
-					if ctx.Err() != nil { // cut off by the budget
-						break
-					}
 					mu.Lock()
 					if first == nil {
 						first = err
