@@ -226,17 +226,17 @@ func (r *run) all(ctx context.Context) error {
 		return fmt.Errorf("raw limits: %w", err)
 	}
 	fig := r.res.Load
-	r.add(Line{ID: "load_elders", Name: "load: elders, their versions, class history, visitors, pairings", Value: float64(fig.Elders) / fig.ElderSeconds,
-		Unit: "elders/s", RawName: "bulk INSERT of the same rows into a bare table", Raw: raw.bulkRowsPerSec, RawUnit: "rows/s",
+	r.add(Line{ID: "load_elders", Name: "load: elders with versions, class history, visitors, pairings", Value: float64(fig.Elders) / fig.ElderSeconds,
+		Unit: "elders/s", RawName: "bulk INSERT, same rows, bare table", Raw: raw.bulkRowsPerSec, RawUnit: "rows/s",
 		Note: fmt.Sprintf("%d elders in %.0f s; %d weeks of visits in %.0f s; indexes in %.0f s; whole load %.0f s",
 			fig.Elders, fig.ElderSeconds, r.cfg.Weeks, sumSeconds(r.res.WeekLoad), fig.IndexSeconds, fig.Seconds)})
 	ensure := 0.0
 	for _, w := range r.res.WeekLoad {
 		ensure = max(ensure, w.EnsureSeconds)
 	}
-	r.add(Line{ID: "ensure_week", Name: "drawing up a week (plan.EnsureWeek, the Monday job), slowest of the load",
-		Value: float64(fig.InScope) / ensure, Unit: "elder-weeks/s", RawName: "bulk INSERT of elders rows into a bare table",
-		Raw: raw.bulkRowsPerSec, RawUnit: "rows/s", Note: fmt.Sprintf("%.1f s for %d elders in scope", ensure, fig.InScope)})
+	r.add(Line{ID: "ensure_week", Name: "drawing up a week (plan.EnsureWeek)",
+		Value: float64(fig.InScope) / ensure, Unit: "elder-weeks/s", RawName: "bulk INSERT, elders rows, bare table",
+		Raw: raw.bulkRowsPerSec, RawUnit: "rows/s", Note: fmt.Sprintf("the Monday job: %.1f s for %d elders in scope (slowest week of the load)", ensure, fig.InScope)})
 	if err := r.serve(ctx, acc, raw); err != nil {
 		return err
 	}

@@ -149,12 +149,12 @@ func (r *run) importRoster(ctx context.Context, acc *accounts, raw *raws) error 
 		return err
 	}
 	r.logf("import: commit %.1f s, peak RSS %.0f MB", (total - dry).Seconds(), mem.HWMMB)
-	r.add(Line{ID: "import_seconds", Name: fmt.Sprintf("import of %d rows: dry run and commit", n), Value: total.Seconds(), Unit: "s",
+	r.add(Line{ID: "import_seconds", Name: fmt.Sprintf("import %s rows: dry run + commit", thousands(float64(n))), Value: total.Seconds(), Unit: "s",
 		Target: "< 30 s", Verdict: verdict(total.Seconds() < 30),
 		Note: fmt.Sprintf("dry run %.1f s, commit %.1f s", dry.Seconds(), (total - dry).Seconds())})
 	r.add(Line{ID: "import_rate", Name: "import commit rate", Value: float64(n) / (total - dry).Seconds(), Unit: "rows/s",
-		RawName: "bulk INSERT of elders rows into a bare table", Raw: raw.bulkRowsPerSec, RawUnit: "rows/s"})
-	r.add(Line{ID: "import_rss", Name: "import peak resident memory (whole process)", Value: mem.HWMMB, Unit: "MB",
+		RawName: "bulk INSERT, elders rows, bare table", Raw: raw.bulkRowsPerSec, RawUnit: "rows/s"})
+	r.add(Line{ID: "import_rss", Name: "import: peak RSS (whole process)", Value: mem.HWMMB, Unit: "MB",
 		Target: "< 500 MB", Verdict: verdict(mem.HWMMB < 500), Note: fmt.Sprintf("Go heap peak %.0f MB", mem.HeapPeakMB)})
 	return nil
 }
