@@ -49,7 +49,7 @@ func pad(s string, w int) string {
 // WriteTable prints the result as a plain-text table: each figure, its
 // target and verdict, the raw limit beside it and their ratio.
 func (r *Result) WriteTable(w io.Writer) {
-	fmt.Fprintf(w, "tanfang bench: %s, %s elders, %d weeks, %d clients; %d CPUs, %s MB memory, %s; load average %.1f at start, %.1f at end\n",
+	fmt.Fprintf(w, "tanfang bench: %s, %s elders, weeks: %d, clients: %d; %d CPUs, %s MB memory, %s; load average %.1f at start, %.1f at end\n",
 		r.Machine.Database, thousands(float64(r.Elders)), r.Weeks, r.Clients, r.Machine.CPUs, thousands(r.Machine.MemoryMB), r.Machine.GoVersion,
 		r.Machine.LoadStart, r.Machine.LoadEnd)
 	fmt.Fprintf(w, "load: %s elders (%s in scope: A %s, B %s, C %s), %s visitors, %s visit records",
