@@ -305,14 +305,10 @@ func (l *loader) loadElders(ctx context.Context, n int) (LoadFigures, error) {
 		return LoadFigures{}, fmt.Errorf("villages: %d found, %v", len(codes), err)
 	}
 	if l.db.Dialect == store.SQLite {
-		// On the load's one write connection only: a page cache that holds
-		// the indexes on keyed hashes, whose inserts land anywhere, and no
-		// waiting for the disk at checkpoints. Run reopens the database
-		// before measuring anything.
-		for _, p := range []string{"PRAGMA cache_size = -1048576", "PRAGMA synchronous = OFF"} {
-			if _, err := l.db.Exec(ctx, p); err != nil {
-				return LoadFigures{}, fmt.Errorf("%s: %w", p, err)
-			}
+		// On the load's one write connection only: no waiting for the disk
+		// at checkpoints. Run reopens the database before measuring.
+		if _, err := l.db.Exec(ctx, "PRAGMA synchronous = OFF"); err != nil {
+			return LoadFigures{}, fmt.Errorf("synchronous off: %w", err)
 		}
 	}
 	shares := villageShares(codes, n, rand.New(rand.NewPCG(uint64(l.seed), 1)))
