@@ -77,7 +77,6 @@ func (r *run) load(ctx context.Context, acc *accounts) error {
 	r.logf("roster of %d rows written", r.cfg.ImportRows)
 
 	if _, err := r.db.Exec(ctx, `CREATE TABLE bench_days (week TEXT NOT NULL, i INTEGER NOT NULL, bit INTEGER NOT NULL,
-		month TEXT NOT NULL, mbit_home BIGINT NOT NULL, mbit_call BIGINT NOT NULL,
 		call_at TEXT NOT NULL, call_end TEXT NOT NULL, call_rec TEXT NOT NULL,
 		home_at TEXT NOT NULL, home_end TEXT NOT NULL, home_rec TEXT NOT NULL, late_rec TEXT NOT NULL)`); err != nil {
 		return fmt.Errorf("bench days: %w", err)

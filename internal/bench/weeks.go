@@ -86,10 +86,13 @@ func shanghai(d age.Date, h, m int) time.Time {
 	return time.Date(d.Year, d.Month, d.Day, h, m, 0, 0, age.Shanghai)
 }
 
-// days fills bench_days with the week's seven days: their bit, month and
-// month bits (as plan_months.days), and the times of the day's contacts.
-// It returns the mask of the days whose contacts lie in the past.
+// days fills bench_days with the week's seven days (and no others): their
+// bit and the times of the day's contacts. It returns the mask of the days
+// whose contacts lie in the past.
 func (f *weekFiller) days(ctx context.Context, tx *store.Tx, w schedule.Week) (int, error) {
+	if _, err := tx.Exec(ctx, "DELETE FROM bench_days"); err != nil {
+		return 0, fmt.Errorf("bench days: %w", err)
+	}
 	elapsed := 0
 	for i, d := range w.Days() {
 		call, home := shanghai(d, callHour, callMin), shanghai(d, homeHour, homeMin)
@@ -97,11 +100,9 @@ func (f *weekFiller) days(ctx context.Context, tx *store.Tx, w schedule.Week) (i
 			elapsed |= 1 << i
 		}
 		ft := store.FormatTime
-		if _, err := tx.Exec(ctx, `INSERT INTO bench_days (week, i, bit, month, mbit_home, mbit_call,
-			call_at, call_end, call_rec, home_at, home_end, home_rec, late_rec) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			w.String(), i, 1<<i, fmt.Sprintf("%04d-%02d", d.Year, int(d.Month)),
-			int64(1)<<(2*(d.Day-1)), int64(1)<<(2*(d.Day-1)+1),
-			ft(call), ft(call.Add(15*time.Minute)), ft(call.Add(20*time.Minute)),
+		if _, err := tx.Exec(ctx, `INSERT INTO bench_days (week, i, bit,
+			call_at, call_end, call_rec, home_at, home_end, home_rec, late_rec) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			w.String(), i, 1<<i, ft(call), ft(call.Add(15*time.Minute)), ft(call.Add(20*time.Minute)),
 			ft(home), ft(home.Add(40*time.Minute)), ft(home.Add(50*time.Minute)), ft(home.Add(74*time.Hour))); err != nil {
 			return 0, fmt.Errorf("bench days: %w", err)
 		}
@@ -192,11 +193,9 @@ func (f *weekFiller) fill(ctx context.Context, w schedule.Week, k int) (WeekFigu
 		t = time.Now()
 		for _, m := range months(w) {
 			if _, err := tx.Exec(ctx, `UPDATE plan_months SET contacted = 1, days = plan_months.days | x.bits
-				FROM (SELECT w.elder_id, CAST(SUM(CASE WHEN (w.home_days & d.bit) <> 0 THEN d.mbit_home ELSE 0 END
-						+ CASE WHEN (w.call_days & d.bit) <> 0 THEN d.mbit_call ELSE 0 END) AS BIGINT) AS bits
-					FROM plan_weeks w JOIN bench_days d ON d.week = w.week AND d.month = ? AND ((w.home_days | w.call_days) & d.bit) <> 0
-					WHERE w.week = ? GROUP BY w.elder_id) x
-				WHERE plan_months.month = ? AND plan_months.elder_id = x.elder_id`, m, w.String(), m); err != nil {
+				FROM (SELECT elder_id, `+monthBits(w, m, "home_days", "call_days")+` AS bits FROM plan_weeks
+					WHERE week = ? AND (home_days | call_days) <> 0) x
+				WHERE plan_months.month = ? AND plan_months.elder_id = x.elder_id AND x.bits <> 0`, w.String(), m); err != nil {
 				return fmt.Errorf("months of %s: %w", w, err)
 			}
 		}
@@ -208,6 +207,21 @@ func (f *weekFiller) fill(ctx context.Context, w schedule.Week, k int) (WeekFigu
 	}
 	fig.Seconds = time.Since(start).Seconds()
 	return fig, nil
+}
+
+// monthBits is the SQL of plan_months.days for the days of week w in
+// month m from a week row's day bits: bit 2*(day-1) for a home visit,
+// the next for a call.
+func monthBits(w schedule.Week, m, hd, cd string) string {
+	var terms []string
+	for i, d := range w.Days() {
+		if fmt.Sprintf("%04d-%02d", d.Year, int(d.Month)) != m {
+			continue
+		}
+		terms = append(terms, fmt.Sprintf("(((%s >> %d) & 1) * %d) + (((%s >> %d) & 1) * %d)",
+			hd, i, int64(1)<<(2*(d.Day-1)), cd, i, int64(1)<<(2*(d.Day-1)+1)))
+	}
+	return "(" + strings.Join(terms, " + ") + ")"
 }
 
 // months lists the calendar months the week's days fall in.
