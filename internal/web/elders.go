@@ -17,15 +17,15 @@ import (
 // eldersRoutes serves the registry (一户一档, issue 3): the JSON API and
 // the list, file, create and edit pages.
 func (s *Server) eldersRoutes() {
-	s.apiRoute("POST /api/v1/elders", s.apiElderCreate)
-	s.apiRoute("GET /api/v1/elders", s.apiElderList)
-	s.apiRoute("GET /api/v1/elders/changes", s.apiElderChanges)
-	s.apiRoute("GET /api/v1/elders/{id}", s.apiElderGet)
-	s.apiRoute("PATCH /api/v1/elders/{id}", s.apiElderPatch)
-	s.apiRoute("GET /api/v1/elders/{id}/history", s.apiElderHistory)
-	s.apiRoute("POST /api/v1/elders/{id}/status", s.apiElderStatus)
-	s.apiRoute("POST /api/v1/elders/{id}/transfer", s.apiElderTransfer)
-	s.apiRoute("POST /api/v1/elders/{id}/reveal", s.apiElderReveal)
+	s.apiRoute("POST /api/v1/elders", s.apiRegistry(s.apiElderCreate))
+	s.apiRoute("GET /api/v1/elders", s.apiRegistry(s.apiElderList))
+	s.apiRoute("GET /api/v1/elders/changes", s.apiRegistry(s.apiElderChanges))
+	s.apiRoute("GET /api/v1/elders/{id}", s.apiRegistry(s.apiElderGet))
+	s.apiRoute("PATCH /api/v1/elders/{id}", s.apiRegistry(s.apiElderPatch))
+	s.apiRoute("GET /api/v1/elders/{id}/history", s.apiRegistry(s.apiElderHistory))
+	s.apiRoute("POST /api/v1/elders/{id}/status", s.apiRegistry(s.apiElderStatus))
+	s.apiRoute("POST /api/v1/elders/{id}/transfer", s.apiRegistry(s.apiElderTransfer))
+	s.apiRoute("POST /api/v1/elders/{id}/reveal", s.apiRegistry(s.apiElderReveal))
 
 	s.mux.HandleFunc("GET /elders", s.page(s.elderListPage))
 	s.mux.HandleFunc("GET /elders/new", s.page(s.elderNewPage))
@@ -103,7 +103,8 @@ func (s *Server) registryError(w http.ResponseWriter, r *http.Request, err error
 	}
 }
 
-// apiRegistry wraps a handler whose errors may be the registry's.
+// apiRegistry renders the registry's typed errors (field lists, 409s with
+// the current file) for the handlers of this file.
 func (s *Server) apiRegistry(h apiHandler) apiHandler {
 	return func(w http.ResponseWriter, r *http.Request, c caller) error {
 		if err := h(w, r, c); err != nil {
@@ -114,21 +115,19 @@ func (s *Server) apiRegistry(h apiHandler) apiHandler {
 }
 
 func (s *Server) apiElderCreate(w http.ResponseWriter, r *http.Request, c caller) error {
-	return s.apiRegistry(func(w http.ResponseWriter, r *http.Request, c caller) error {
-		if !canEditFiles(c.User.Role) {
-			return errForbiddenRole
-		}
-		var in registry.Input
-		if err := decodeJSON(r, &in); err != nil {
-			return err
-		}
-		e, err := s.Registry.Create(r.Context(), c.actor(), c.Scope, in)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusCreated, e)
-		return nil
-	})(w, r, c)
+	if !canEditFiles(c.User.Role) {
+		return errForbiddenRole
+	}
+	var in registry.Input
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	e, err := s.Registry.Create(r.Context(), c.actor(), c.Scope, in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, e)
+	return nil
 }
 
 // listFilter reads the list filters shared by the API and the page.
@@ -165,40 +164,36 @@ func listFilter(q url.Values) (registry.Filter, error) {
 }
 
 func (s *Server) apiElderList(w http.ResponseWriter, r *http.Request, c caller) error {
-	return s.apiRegistry(func(w http.ResponseWriter, r *http.Request, c caller) error {
-		f, err := listFilter(r.URL.Query())
-		if err != nil {
-			return err
-		}
-		items, total, err := s.Registry.List(r.Context(), c.actor(), c.Scope, f)
-		if err != nil {
-			return err
-		}
-		if items == nil {
-			items = []registry.Elder{}
-		}
-		page, size := max(f.Page, 1), f.PageSize
-		if size == 0 {
-			size = 20
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"items": items, "total": total, "page": page, "page_size": size})
-		return nil
-	})(w, r, c)
+	f, err := listFilter(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	items, total, err := s.Registry.List(r.Context(), c.actor(), c.Scope, f)
+	if err != nil {
+		return err
+	}
+	if items == nil {
+		items = []registry.Elder{}
+	}
+	page, size := max(f.Page, 1), f.PageSize
+	if size == 0 {
+		size = 20
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": items, "total": total, "page": page, "page_size": size})
+	return nil
 }
 
 func (s *Server) apiElderGet(w http.ResponseWriter, r *http.Request, c caller) error {
-	return s.apiRegistry(func(w http.ResponseWriter, r *http.Request, c caller) error {
-		id, err := pathID(r)
-		if err != nil {
-			return err
-		}
-		e, err := s.Registry.Get(r.Context(), c.actor(), c.Scope, id)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, e)
-		return nil
-	})(w, r, c)
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	e, err := s.Registry.Get(r.Context(), c.actor(), c.Scope, id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, e)
+	return nil
 }
 
 // elderPatch is the PATCH body: the changed fields, the version the caller
@@ -210,141 +205,129 @@ type elderPatch struct {
 }
 
 func (s *Server) apiElderPatch(w http.ResponseWriter, r *http.Request, c caller) error {
-	return s.apiRegistry(func(w http.ResponseWriter, r *http.Request, c caller) error {
-		id, err := pathID(r)
-		if err != nil {
-			return err
-		}
-		if !canEditFiles(c.User.Role) {
-			return errForbiddenRole
-		}
-		var in elderPatch
-		if err := decodeJSON(r, &in); err != nil {
-			return err
-		}
-		if in.Version < 1 {
-			return badField("version", "请提供读取档案时的版本号（version）")
-		}
-		e, err := s.Registry.Update(r.Context(), c.actor(), c.Scope, id, in.Version, in.Input, in.Reason)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, e)
-		return nil
-	})(w, r, c)
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if !canEditFiles(c.User.Role) {
+		return errForbiddenRole
+	}
+	var in elderPatch
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	if in.Version < 1 {
+		return badField("version", "请提供读取档案时的版本号（version）")
+	}
+	e, err := s.Registry.Update(r.Context(), c.actor(), c.Scope, id, in.Version, in.Input, in.Reason)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, e)
+	return nil
 }
 
 func (s *Server) apiElderHistory(w http.ResponseWriter, r *http.Request, c caller) error {
-	return s.apiRegistry(func(w http.ResponseWriter, r *http.Request, c caller) error {
-		id, err := pathID(r)
-		if err != nil {
-			return err
-		}
-		vs, err := s.Registry.History(r.Context(), c.actor(), c.Scope, id)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"items": vs})
-		return nil
-	})(w, r, c)
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	vs, err := s.Registry.History(r.Context(), c.actor(), c.Scope, id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": vs})
+	return nil
 }
 
 func (s *Server) apiElderStatus(w http.ResponseWriter, r *http.Request, c caller) error {
-	return s.apiRegistry(func(w http.ResponseWriter, r *http.Request, c caller) error {
-		id, err := pathID(r)
-		if err != nil {
-			return err
-		}
-		if !canEditFiles(c.User.Role) {
-			return errForbiddenRole
-		}
-		var in struct {
-			registry.Status
-			Version int `json:"version"`
-		}
-		if err := decodeJSON(r, &in); err != nil {
-			return err
-		}
-		if in.Version < 1 {
-			return badField("version", "请提供读取档案时的版本号（version）")
-		}
-		e, err := s.Registry.SetStatus(r.Context(), c.actor(), c.Scope, id, in.Version, in.Status)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, e)
-		return nil
-	})(w, r, c)
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if !canEditFiles(c.User.Role) {
+		return errForbiddenRole
+	}
+	var in struct {
+		registry.Status
+		Version int `json:"version"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	if in.Version < 1 {
+		return badField("version", "请提供读取档案时的版本号（version）")
+	}
+	e, err := s.Registry.SetStatus(r.Context(), c.actor(), c.Scope, id, in.Version, in.Status)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, e)
+	return nil
 }
 
 // Transfers move a file between areas; the sending side starts them, and
 // only an office that oversees both sides (town, county, city) may do so,
 // since a village cannot see the receiving village.
 func (s *Server) apiElderTransfer(w http.ResponseWriter, r *http.Request, c caller) error {
-	return s.apiRegistry(func(w http.ResponseWriter, r *http.Request, c caller) error {
-		id, err := pathID(r)
-		if err != nil {
-			return err
-		}
-		if !canTransfer(c.User.Role) {
-			return &statusError{http.StatusForbidden, errForbidden, "村（居）不能直接转移档案，请由乡镇（街道）或县区民政办理"}
-		}
-		var in struct {
-			ToAreaCode string `json:"to_area_code"`
-			Reason     string `json:"reason"`
-		}
-		if err := decodeJSON(r, &in); err != nil {
-			return err
-		}
-		e, err := s.Registry.Transfer(r.Context(), c.actor(), c.Scope, id, in.ToAreaCode, in.Reason)
-		if err != nil {
-			return err
-		}
-		if !c.Scope.Contains(e.AreaCode) {
-			// Moved out of the caller's area: only what it is allowed to know.
-			writeJSON(w, http.StatusOK, map[string]any{"id": e.ID, "area_code": e.AreaCode, "version": e.Version})
-			return nil
-		}
-		writeJSON(w, http.StatusOK, e)
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if !canTransfer(c.User.Role) {
+		return &statusError{http.StatusForbidden, errForbidden, "村（居）不能直接转移档案，请由乡镇（街道）或县区民政办理"}
+	}
+	var in struct {
+		ToAreaCode string `json:"to_area_code"`
+		Reason     string `json:"reason"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	e, err := s.Registry.Transfer(r.Context(), c.actor(), c.Scope, id, in.ToAreaCode, in.Reason)
+	if err != nil {
+		return err
+	}
+	if !c.Scope.Contains(e.AreaCode) {
+		// Moved out of the caller's area: only what it is allowed to know.
+		writeJSON(w, http.StatusOK, map[string]any{"id": e.ID, "area_code": e.AreaCode, "version": e.Version})
 		return nil
-	})(w, r, c)
+	}
+	writeJSON(w, http.StatusOK, e)
+	return nil
 }
 
 func (s *Server) apiElderReveal(w http.ResponseWriter, r *http.Request, c caller) error {
-	return s.apiRegistry(func(w http.ResponseWriter, r *http.Request, c caller) error {
-		id, err := pathID(r)
-		if err != nil {
-			return err
-		}
-		idNumber, phone, err := s.Registry.Reveal(r.Context(), c.actor(), c.Scope, id)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, map[string]string{"id_number": idNumber, "phone": phone})
-		return nil
-	})(w, r, c)
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	idNumber, phone, err := s.Registry.Reveal(r.Context(), c.actor(), c.Scope, id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"id_number": idNumber, "phone": phone})
+	return nil
 }
 
 func (s *Server) apiElderChanges(w http.ResponseWriter, r *http.Request, c caller) error {
-	return s.apiRegistry(func(w http.ResponseWriter, r *http.Request, c caller) error {
-		sc, err := s.scopeParam(r, c)
-		if err != nil {
-			return err
-		}
-		month := r.URL.Query().Get("month")
-		if month == "" {
-			month = s.Now().In(age.Shanghai).Format("2006-01")
-		}
-		items, err := s.Registry.ChangedInMonth(r.Context(), sc, month)
-		if err != nil {
-			return err
-		}
-		if items == nil {
-			items = []registry.MonthChange{}
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"month": month, "items": items})
-		return nil
-	})(w, r, c)
+	sc, err := s.scopeParam(r, c)
+	if err != nil {
+		return err
+	}
+	month := r.URL.Query().Get("month")
+	if month == "" {
+		month = s.Now().In(age.Shanghai).Format("2006-01")
+	}
+	items, err := s.Registry.ChangedInMonth(r.Context(), sc, month)
+	if err != nil {
+		return err
+	}
+	if items == nil {
+		items = []registry.MonthChange{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"month": month, "items": items})
+	return nil
 }
 
 // scopeParam narrows the caller's scope to ?area_code= when given; an area
