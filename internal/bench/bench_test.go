@@ -30,7 +30,7 @@ func TestRunMeasuresEverything(t *testing.T) {
 	if res.Load.Elders != 2000 || res.Load.InScope == 0 || res.Load.Visitors == 0 || res.Visits == 0 {
 		t.Fatalf("load: %+v, %d visits", res.Load, res.Visits)
 	}
-	want := []string{"load_elders", "ensure_week", "visits_rate", "visits_tx", "visits_p50", "visits_p99", "tasks_p50", "tasks_p99",
+	want := []string{"load_rows", "ensure_week", "visits_rate", "visits_tx", "visits_p50", "visits_p99", "tasks_p50", "tasks_p99",
 		"compliance_p50", "compliance_p99", "dashboard_p50", "dashboard_p99", "server_rss", "server_heap",
 		"import_seconds", "import_rate", "import_rss"}
 	for _, id := range want {

@@ -279,6 +279,9 @@ type LoadFigures struct {
 	// IndexSeconds of building the big tables' indexes after the load;
 	// Seconds of the whole load, weeks included.
 	ElderSeconds float64 `json:"elder_seconds"`
+	// Rows is every row the load left in the tables it fills (rows it
+	// updated count once).
+	Rows int `json:"rows"`
 	IndexSeconds float64 `json:"index_seconds"`
 	Seconds      float64 `json:"seconds"`
 }
