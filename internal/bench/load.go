@@ -281,7 +281,7 @@ type LoadFigures struct {
 	ElderSeconds float64 `json:"elder_seconds"`
 	// Rows is every row the load left in the tables it fills (rows it
 	// updated count once).
-	Rows int `json:"rows"`
+	Rows         int     `json:"rows"`
 	IndexSeconds float64 `json:"index_seconds"`
 	Seconds      float64 `json:"seconds"`
 }
