@@ -56,6 +56,16 @@ func (e Entry) digest() string {
 // Append writes e inside tx, so the audited change and its record commit or
 // roll back together.
 func Append(ctx context.Context, tx *store.Tx, e Entry) error {
+	return AppendMany(ctx, tx, []Entry{e})
+}
+
+// AppendMany writes es inside tx in their order, chained as so many
+// Appends would chain them, with one read and one update of the chain's
+// head (an import audits each file it creates).
+func AppendMany(ctx context.Context, tx *store.Tx, es []Entry) error {
+	if len(es) == 0 {
+		return nil
+	}
 	lock := ""
 	if tx.Dialect() == store.Postgres {
 		lock = " FOR UPDATE"
@@ -65,16 +75,19 @@ func Append(ctx context.Context, tx *store.Tx, e Entry) error {
 	if err := tx.QueryRow(ctx, "SELECT last_id, hash FROM audit_head WHERE id = 1"+lock).Scan(&lastID, &lastHash); err != nil {
 		return fmt.Errorf("audit head: %w", err)
 	}
-	e.ID = lastID + 1
-	e.PrevHash = lastHash
-	e.At = e.At.UTC().Truncate(time.Millisecond)
-	e.Hash = e.digest()
-	if _, err := tx.Exec(ctx, `INSERT INTO audit_log (id, at, actor_id, actor, action, target_type, target_id, area_code, ip, outcome, detail, prev_hash, hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.ID, store.FormatTime(e.At), e.ActorID, e.Actor, e.Action, e.TargetType, e.TargetID, e.AreaCode, e.IP, e.Outcome, e.Detail, e.PrevHash, e.Hash); err != nil {
+	rows := make([][]any, len(es))
+	for i, e := range es {
+		e.ID = lastID + 1
+		e.PrevHash = lastHash
+		e.At = e.At.UTC().Truncate(time.Millisecond)
+		e.Hash = e.digest()
+		rows[i] = []any{e.ID, store.FormatTime(e.At), e.ActorID, e.Actor, e.Action, e.TargetType, e.TargetID, e.AreaCode, e.IP, e.Outcome, e.Detail, e.PrevHash, e.Hash}
+		lastID, lastHash = e.ID, e.Hash
+	}
+	if err := tx.InsertMany(ctx, "INSERT INTO audit_log (id, at, actor_id, actor, action, target_type, target_id, area_code, ip, outcome, detail, prev_hash, hash)", rows); err != nil {
 		return fmt.Errorf("audit append: %w", err)
 	}
-	if _, err := tx.Exec(ctx, "UPDATE audit_head SET last_id = ?, hash = ? WHERE id = 1", e.ID, e.Hash); err != nil {
+	if _, err := tx.Exec(ctx, "UPDATE audit_head SET last_id = ?, hash = ? WHERE id = 1", lastID, lastHash); err != nil {
 		return fmt.Errorf("audit head: %w", err)
 	}
 	return nil

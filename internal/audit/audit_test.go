@@ -87,3 +87,28 @@ func TestConcurrentAppendsKeepOneChain(t *testing.T) {
 		}
 	})
 }
+
+// R-OVS-3: entries appended together chain like entries appended one by
+// one, across the statement sizes a batch is cut into (300 = 256+16+16+12×1).
+func TestAppendManyChains(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		seed(t, db, 2)
+		at := time.Date(2026, 12, 3, 1, 2, 3, 0, time.UTC)
+		es := make([]audit.Entry, 300)
+		for i := range es {
+			es[i] = audit.Entry{At: at, Actor: "importer", Action: "elder.create", TargetType: "elder", Outcome: audit.OK}
+		}
+		if err := db.InTx(ctx, func(tx *store.Tx) error { return audit.AppendMany(ctx, tx, es) }); err != nil {
+			t.Fatal(err)
+		}
+		seed(t, db, 1)
+		if n, err := audit.Verify(ctx, db); err != nil || n != 303 {
+			t.Fatalf("Verify = %d rows, %v; want 303 rows and an intact chain", n, err)
+		}
+		if _, err := db.Exec(ctx, "UPDATE audit_log SET action = 'elder.update' WHERE id = 200"); err != nil {
+			t.Fatal(err)
+		}
+		wantBroken(t, db, 200)
+	})
+}

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"tanfang/internal/areas"
@@ -123,13 +124,33 @@ func (ss *SummaryScan) Summary() Summary {
 // LoadSummary reads one elder's Summary, e.g. after Recompute in the same
 // transaction.
 func LoadSummary(ctx context.Context, q store.Querier, elderID int64) (Summary, error) {
-	var ss SummaryScan
-	err := q.QueryRow(ctx, "SELECT class, class_reasons, class_computed, class_override, class_override_reason, override_review_needed FROM elders WHERE id = ?",
-		elderID).Scan(ss.Targets()...)
+	sums, err := LoadSummaries(ctx, q, []int64{elderID})
 	if err != nil {
-		return Summary{}, fmt.Errorf("class of elder %d: %w", elderID, notFound(err))
+		return Summary{}, err
 	}
-	return ss.Summary(), nil
+	sm, ok := sums[elderID]
+	if !ok {
+		return Summary{}, fmt.Errorf("class of elder %d: %w", elderID, store.ErrNotFound)
+	}
+	return sm, nil
+}
+
+// LoadSummaries reads the Summaries of many elders, by id.
+func LoadSummaries(ctx context.Context, q store.Querier, ids []int64) (map[int64]Summary, error) {
+	out := make(map[int64]Summary, len(ids))
+	err := eachIn(ctx, q, "SELECT id, "+strings.Join(SummaryColumns, ", ")+" FROM elders WHERE id IN (?*)", ids, func(rows *sql.Rows) error {
+		var id int64
+		var ss SummaryScan
+		if err := rows.Scan(append([]any{&id}, ss.Targets()...)...); err != nil {
+			return err
+		}
+		out[id] = ss.Summary()
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("classes of %d elders: %w", len(ids), err)
+	}
+	return out, nil
 }
 
 func parseReasons(s string) []classify.Reason {

@@ -171,46 +171,23 @@ func partnerCondition(p elderRow, latest *latestRow, s assess.Settings) classify
 	return classify.CondNone
 }
 
-// partner finds the other active elder of the household with a file and
-// the condition their file shows; the first with a condition wins.
-func partner(ctx context.Context, q store.Querier, e elderRow, s assess.Settings) (int64, classify.Condition, error) {
-	if e.HouseholdID == 0 {
-		return 0, classify.CondNone, nil
-	}
-	rows, err := q.Query(ctx, "SELECT "+elderCols+" FROM elders WHERE household_id = ? AND id <> ? AND active = 1 ORDER BY id",
-		e.HouseholdID, e.ID)
-	if err != nil {
-		return 0, "", fmt.Errorf("household of elder %d: %w", e.ID, err)
-	}
-	var others []elderRow
-	for rows.Next() {
-		var p elderRow
-		if err := rows.Scan(p.targets()...); err != nil {
-			rows.Close()
-			return 0, "", err
-		}
-		others = append(others, p)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, "", err
-	}
-	// Assessments are read after the cursor is closed: a transaction's one
-	// connection cannot hold two result sets on PostgreSQL.
+// partnerOf finds, among the active elders of e's household (members,
+// in id order), the other one whose file shows a condition; the first
+// with a condition wins, else the first other member with none.
+func partnerOf(e elderRow, members []elderRow, latest map[int64]*latestRow, s assess.Settings) (int64, classify.Condition) {
 	var first int64
-	for _, p := range others {
-		latest, err := latestAssessment(ctx, q, p.ID)
-		if err != nil {
-			return 0, "", err
+	for _, p := range members {
+		if p.ID == e.ID {
+			continue
 		}
-		if c := partnerCondition(p, latest, s); c != classify.CondNone {
-			return p.ID, c, nil
+		if c := partnerCondition(p, latest[p.ID], s); c != classify.CondNone {
+			return p.ID, c
 		}
 		if first == 0 {
 			first = p.ID
 		}
 	}
-	return first, classify.CondNone, nil
+	return first, classify.CondNone
 }
 
 // Recompute classifies one elder from the facts as they stand in tx on
@@ -221,66 +198,211 @@ func partner(ctx context.Context, q store.Querier, e elderRow, s assess.Settings
 // trigger names the cause: a registry version kind, or one of the Cause
 // constants. It reports whether the elder's class changed.
 func Recompute(ctx context.Context, tx *store.Tx, elderID int64, trigger string, now time.Time) (changed bool, err error) {
-	changed, err = recomputeOne(ctx, tx, elderID, trigger, now)
+	cs, err := RecomputeMany(ctx, tx, []int64{elderID}, trigger, now)
+	return cs[elderID], err
+}
+
+// RecomputeMany is Recompute for many elders at once, as a batch of new
+// files needs: the files, their households and their latest assessments
+// are read a few hundred at a time. It reports by elder id whether the
+// class changed.
+func RecomputeMany(ctx context.Context, tx *store.Tx, ids []int64, trigger string, now time.Time) (map[int64]bool, error) {
+	changed, err := recomputeSet(ctx, tx, ids, trigger, now)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
-	related, err := relatedTo(ctx, tx, elderID)
+	related, err := relatedTo(ctx, tx, ids)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
-	for _, id := range related {
-		if _, err := recomputeOne(ctx, tx, id, CausePartner, now); err != nil {
-			return false, err
-		}
+	if _, err := recomputeSet(ctx, tx, related, CausePartner, now); err != nil {
+		return nil, err
 	}
 	return changed, nil
 }
 
-// relatedTo lists the active elders whose class may read elderID's file:
-// its household, and whoever read it as a partner last time. Two queries,
-// so each uses its own index.
-func relatedTo(ctx context.Context, tx *store.Tx, elderID int64) ([]int64, error) {
-	var household int64
-	if err := tx.QueryRow(ctx, "SELECT household_id FROM elders WHERE id = ?", elderID).Scan(&household); err != nil {
-		return nil, fmt.Errorf("household of elder %d: %w", elderID, err)
-	}
-	rows, err := tx.Query(ctx, `SELECT id FROM elders WHERE class_partner_id = ? AND id <> ? AND active = 1
-		UNION SELECT id FROM elders WHERE household_id = ? AND household_id <> 0 AND id <> ? AND active = 1 ORDER BY id`,
-		elderID, elderID, household, elderID)
-	if err != nil {
-		return nil, fmt.Errorf("elders related to %d: %w", elderID, err)
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
+// eachIn runs query for ids a chunk at a time, its "(?*)" replaced by a
+// chunk's placeholders, and calls scan for every row.
+func eachIn(ctx context.Context, q store.Querier, query string, ids []int64, scan func(*sql.Rows) error) error {
+	return store.Chunks(len(ids), func(lo, hi int) error {
+		rows, err := q.Query(ctx, strings.Replace(query, "(?*)", "("+store.Placeholders(hi-lo)+")", 1), store.Int64Args(ids[lo:hi])...)
+		if err != nil {
+			return err
 		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+		defer rows.Close()
+		for rows.Next() {
+			if err := scan(rows); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
 }
 
-func recomputeOne(ctx context.Context, tx *store.Tx, elderID int64, cause string, now time.Time) (bool, error) {
-	e, err := loadElder(ctx, tx, elderID, everywhere[0], everywhere[1], true)
-	if err != nil {
-		return false, err
+// relatedTo lists the active elders outside ids whose class may read the
+// files of ids: their households, and whoever read one of them as a
+// partner last time. Being active is checked here rather than in the
+// queries: with a list of ids SQLite would otherwise pick the index on
+// active and read every active file.
+func relatedTo(ctx context.Context, tx *store.Tx, ids []int64) ([]int64, error) {
+	in := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		in[id] = true
 	}
+	seen := map[int64]bool{}
+	var out, households []int64
+	collect := func(rows *sql.Rows) error {
+		var id int64
+		var active bool
+		if err := rows.Scan(&id, &active); err != nil {
+			return err
+		}
+		if active && !in[id] && !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+		return nil
+	}
+	if err := eachIn(ctx, tx, "SELECT id, active FROM elders WHERE class_partner_id IN (?*)", ids, collect); err != nil {
+		return nil, fmt.Errorf("elders related to %d files: %w", len(ids), err)
+	}
+	err := eachIn(ctx, tx, "SELECT DISTINCT household_id FROM elders WHERE id IN (?*) AND household_id <> 0", ids, func(rows *sql.Rows) error {
+		var h int64
+		err := rows.Scan(&h)
+		households = append(households, h)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("households of %d files: %w", len(ids), err)
+	}
+	if err := eachIn(ctx, tx, "SELECT id, active FROM elders WHERE household_id IN (?*)", households, collect); err != nil {
+		return nil, fmt.Errorf("households of %d files: %w", len(ids), err)
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// inputs is what classification reads besides the elders' own rows: the
+// members of their households, the latest assessments of all of them, and
+// each county's rules and settings.
+type inputs struct {
+	members  map[int64][]elderRow // by household id, active only, in id order
+	latest   map[int64]*latestRow // by elder id
+	rules    map[string]CountyRules
+	settings map[string]CountySettings
+}
+
+// gather reads the inputs of classifying es.
+func gather(ctx context.Context, tx *store.Tx, es []elderRow) (*inputs, error) {
+	in := &inputs{members: map[int64][]elderRow{}, latest: map[int64]*latestRow{}, rules: map[string]CountyRules{}, settings: map[string]CountySettings{}}
+	var households, assessed []int64
+	seenHousehold, listed := map[int64]bool{}, map[int64]bool{}
+	for _, e := range es {
+		listed[e.ID] = true
+		assessed = append(assessed, e.ID)
+		if e.HouseholdID != 0 && !seenHousehold[e.HouseholdID] {
+			seenHousehold[e.HouseholdID] = true
+			households = append(households, e.HouseholdID)
+		}
+		county := countyOf(e.AreaCode)
+		if _, ok := in.rules[county]; ok {
+			continue
+		}
+		var err error
+		if in.rules[county], err = rulesFor(ctx, tx, county); err != nil {
+			return nil, err
+		}
+		if in.settings[county], err = settingsFor(ctx, tx, county); err != nil {
+			return nil, err
+		}
+	}
+	// Active is checked here, not in the query: see relatedTo.
+	err := eachIn(ctx, tx, "SELECT "+elderCols+" FROM elders WHERE household_id IN (?*) ORDER BY household_id, id", households,
+		func(rows *sql.Rows) error {
+			var p elderRow
+			if err := rows.Scan(p.targets()...); err != nil || !p.Active {
+				return err
+			}
+			in.members[p.HouseholdID] = append(in.members[p.HouseholdID], p)
+			if !listed[p.ID] {
+				listed[p.ID] = true
+				assessed = append(assessed, p.ID)
+			}
+			return nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("households: %w", err)
+	}
+	err = eachIn(ctx, tx, `SELECT elder_id, id, total, final_level, dementia, mental_disorder FROM assessments
+		WHERE elder_id IN (?*) ORDER BY elder_id, assessed_on DESC, id DESC`, assessed, func(rows *sql.Rows) error {
+		var elderID int64
+		var l latestRow
+		if err := rows.Scan(&elderID, &l.ID, &l.Total, &l.FinalLevel, &l.Dementia, &l.Disorder); err != nil {
+			return err
+		}
+		if in.latest[elderID] == nil {
+			in.latest[elderID] = &l
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("latest assessments: %w", err)
+	}
+	return in, nil
+}
+
+// recomputeSet classifies and stores each elder of ids, as Recompute does
+// for one, without following related files.
+func recomputeSet(ctx context.Context, tx *store.Tx, ids []int64, cause string, now time.Time) (map[int64]bool, error) {
+	changed := make(map[int64]bool, len(ids))
+	lock := ""
+	if tx.Dialect() == store.Postgres {
+		lock = " FOR UPDATE"
+	}
+	// Chunk by chunk, so a large import holds a few hundred rows at a time.
+	err := store.Chunks(len(ids), func(lo, hi int) error {
+		byID := make(map[int64]elderRow, hi-lo)
+		err := eachIn(ctx, tx, "SELECT "+elderCols+" FROM elders WHERE id IN (?*)"+lock, ids[lo:hi], func(rows *sql.Rows) error {
+			var e elderRow
+			if err := rows.Scan(e.targets()...); err != nil {
+				return err
+			}
+			byID[e.ID] = e
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("load elders: %w", err)
+		}
+		es := make([]elderRow, 0, hi-lo)
+		for _, id := range ids[lo:hi] {
+			e, ok := byID[id]
+			if !ok {
+				return fmt.Errorf("load elder %d: %w", id, store.ErrNotFound)
+			}
+			es = append(es, e)
+		}
+		in, err := gather(ctx, tx, es)
+		if err != nil {
+			return err
+		}
+		var history []historyRow
+		for _, e := range es {
+			if changed[e.ID], err = classifyAndStore(ctx, tx, e, in, cause, now, &history); err != nil {
+				return err
+			}
+		}
+		return insertHistories(ctx, tx, history)
+	})
+	return changed, err
+}
+
+// classifyAndStore classifies e from its inputs and stores the result and
+// the notices a change calls for; the entry of class_history it calls for
+// is added to history, for the caller to write with the others.
+func classifyAndStore(ctx context.Context, tx *store.Tx, e elderRow, in *inputs, cause string, now time.Time, history *[]historyRow) (bool, error) {
 	county := countyOf(e.AreaCode)
-	rules, err := rulesFor(ctx, tx, county)
-	if err != nil {
-		return false, err
-	}
-	st, err := settingsFor(ctx, tx, county)
-	if err != nil {
-		return false, err
-	}
-	latest, err := latestAssessment(ctx, tx, e.ID)
-	if err != nil {
-		return false, err
-	}
+	rules, st := in.rules[county], in.settings[county]
+	latest := in.latest[e.ID]
 	f, err := e.facts(latest)
 	if err != nil {
 		return false, err
@@ -289,9 +411,10 @@ func recomputeOne(ctx context.Context, tx *store.Tx, elderID int64, cause string
 	if latest != nil {
 		basis.AssessmentID = latest.ID
 	}
-	pid, pcond, err := partner(ctx, tx, e, st.Settings)
-	if err != nil {
-		return false, err
+	var pid int64
+	pcond := classify.CondNone
+	if e.HouseholdID != 0 {
+		pid, pcond = partnerOf(e, in.members[e.HouseholdID], in.latest, st.Settings)
 	}
 	basis.PartnerID = pid
 	switch {
@@ -341,9 +464,7 @@ func recomputeOne(ctx context.Context, tx *store.Tx, elderID int64, cause string
 	if computedChanged || effective != e.Class {
 		h := historyRow{ElderID: e.ID, At: now, Cause: cause, OldClass: e.Class, NewClass: effective, Computed: res.Class,
 			Reasons: string(reasons), Facts: string(factsJSON), RuleSetVersion: set.Version, SettingsVersion: st.Version}
-		if err := insertHistory(ctx, tx, h); err != nil {
-			return false, err
-		}
+		*history = append(*history, h)
 	}
 	if effective != e.Class && e.Class != "" && e.Active {
 		why := reasonText(res.Reasons)
@@ -389,15 +510,22 @@ type historyRow struct {
 }
 
 func insertHistory(ctx context.Context, tx *store.Tx, h historyRow) error {
-	if h.Reasons == "" {
-		h.Reasons = "[]"
+	return insertHistories(ctx, tx, []historyRow{h})
+}
+
+func insertHistories(ctx context.Context, tx *store.Tx, hs []historyRow) error {
+	rows := make([][]any, len(hs))
+	for i, h := range hs {
+		if h.Reasons == "" {
+			h.Reasons = "[]"
+		}
+		rows[i] = []any{h.ElderID, store.FormatTime(h.At), h.Cause, h.ActorID, h.OldClass, h.NewClass, h.Computed,
+			h.Reasons, h.Facts, h.RuleSetVersion, h.SettingsVersion, h.Note}
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO class_history (elder_id, at, cause, actor_id, old_class, new_class, computed,
-		reasons, facts, rule_set_version, settings_version, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		h.ElderID, store.FormatTime(h.At), h.Cause, h.ActorID, h.OldClass, h.NewClass, h.Computed,
-		h.Reasons, h.Facts, h.RuleSetVersion, h.SettingsVersion, h.Note)
+	err := tx.InsertMany(ctx, `INSERT INTO class_history (elder_id, at, cause, actor_id, old_class, new_class, computed,
+		reasons, facts, rule_set_version, settings_version, note)`, rows)
 	if err != nil {
-		return fmt.Errorf("class history of elder %d: %w", h.ElderID, err)
+		return fmt.Errorf("class history of %d elders: %w", len(hs), err)
 	}
 	return nil
 }

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"runtime"
+	"strconv"
 	"sync"
 	"syscall"
 	"testing"
@@ -24,12 +26,15 @@ import (
 //
 //	go test -run '^$' -bench 'Import100k/sqlite' -benchtime 1x ./internal/importer
 //
-// The commit goes through the registry's own write path, about twenty
-// statements a file (insert, version, class recomputation, audit), which
-// is where the time goes; "Import100k/postgres" (TANFANG_TEST_PG set) pays
-// a round trip for each and takes tens of minutes.
+// (IMPORT_BENCH_ROWS=N for a smaller file when profiling). The commit
+// writes 500 rows at a time through the registry's batch path: multi-row
+// inserts of files, versions, class history and audit entries, one class
+// pass per batch; "Import100k/postgres" needs TANFANG_TEST_PG.
 func BenchmarkImport100k(b *testing.B) {
-	const rows = 100_000
+	rows := 100_000
+	if v, err := strconv.Atoi(os.Getenv("IMPORT_BENCH_ROWS")); err == nil && v > 0 {
+		rows = v // smaller runs for profiling
+	}
 	data := roster100k(b, rows)
 	b.Logf("file: %d rows, %.1f MB", rows, float64(len(data))/1e6)
 	for _, kind := range []string{"sqlite", "postgres"} {

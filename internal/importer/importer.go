@@ -204,20 +204,74 @@ func (im *Importer) record(ctx context.Context, rec *record, rep *Report, keep [
 	return err
 }
 
+// chunkRows is how many data rows are read before they go to the
+// registry together: their ID numbers looked up in one pass, their new
+// files written in one pass.
+const chunkRows = 500
+
+// chunkRow is a data row read and checked on its own, waiting for the
+// rest of its chunk.
+type chunkRow struct {
+	cells    []cell
+	ri       rowInput
+	number   string // the ID number as idcard.ParseAt gives it, when valid
+	out      Outcome
+	problems []Problem
+}
+
 // applyRows runs every data row through the registry: inside tx, or
 // with tx nil as checks that write nothing. Rows with problems are counted
-// and skipped; a commit rolls back if there are any.
+// and skipped; a commit rolls back if there are any. The file is read and
+// each row checked on its own (readChunks) beside the database work, so
+// the two share the machine's cores.
 func (im *Importer) applyRows(ctx context.Context, tx *store.Tx, t *table, ix *areaIndex, req Request, reason string, rep *Report) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	chunks := make(chan []chunkRow, 2)
+	readErr := make(chan error, 1)
+	go func() {
+		defer close(chunks)
+		readErr <- im.readChunks(ctx, t, ix, chunks)
+	}()
+	for chunk := range chunks {
+		rep.Rows += len(chunk)
+		err := ctx.Err()
+		if err == nil {
+			err = im.applyChunk(ctx, tx, t, ix, req, reason, chunk, rep)
+		}
+		if err != nil {
+			cancel()
+			for range chunks {
+			}
+			return err
+		}
+	}
+	return <-readErr
+}
+
+// readChunks reads the data rows of t, checks each on its own (its
+// cells, and its ID number against the rows before it) and sends them on
+// in chunks of chunkRows. Only it touches t's reader and ix's cache while
+// it runs.
+func (im *Importer) readChunks(ctx context.Context, t *table, ix *areaIndex, out chan<- []chunkRow) error {
 	today := age.DateOf(im.now())
 	seen := map[string]int{}
 	idCol, seqCol := rosterSpec.key, rosterSpec.index("seq")
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
+	rows := 0
+	chunk := make([]chunkRow, 0, chunkRows)
+	send := func() error {
+		select {
+		case out <- chunk:
+			chunk = make([]chunkRow, 0, chunkRows)
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
 		}
+	}
+	for {
 		num, cells, err := t.next()
 		if err == io.EOF {
-			return nil
+			return send()
 		}
 		if err != nil {
 			return err
@@ -225,30 +279,98 @@ func (im *Importer) applyRows(ctx context.Context, tx *store.Tx, t *table, ix *a
 		if v, _ := t.value(cells, seqCol); v == exampleMark {
 			continue
 		}
-		rep.Rows++
-		if rep.Rows > MaxRows {
+		if rows++; rows > MaxRows {
 			return &FileError{fmt.Sprintf("文件超过%d行，请拆分后分批导入", MaxRows)}
 		}
-		ri := readRoster(t, ix, num, cells)
-		if n, err := idcard.Parse(ri.idNumber); err == nil {
+		p := chunkRow{cells: cells, ri: readRoster(t, ix, num, cells), out: Outcome{Row: num, Outcome: Rejected}}
+		p.out.Name, p.problems = p.ri.name, p.ri.problems
+		if n, err := idcard.Parse(p.ri.idNumber); err == nil {
 			if first, dup := seen[n.Value]; dup {
 				v, _ := t.value(cells, idCol)
-				ri.problems = append(ri.problems, Problem{Row: num, Column: t.columnName(rosterSpec, idCol), Value: v,
+				p.problems = append(p.problems, Problem{Row: num, Column: t.columnName(rosterSpec, idCol), Value: v,
 					Message: fmt.Sprintf("与第%d行的身份证号码相同，同一人只能有一行", first)})
 			} else {
 				seen[n.Value] = num
 			}
 		}
-		out := Outcome{Row: num, Name: ri.name, Outcome: Rejected}
-		ps := ri.problems
-		if len(ps) == 0 {
-			if ps, err = im.applyRow(ctx, tx, t, ix, cells, req, ri, today, reason, &out); err != nil {
+		if n, err := idcard.ParseAt(p.ri.idNumber, today); err == nil {
+			p.number = n.Value
+		}
+		chunk = append(chunk, p)
+		if len(chunk) == chunkRows {
+			if err := send(); err != nil {
 				return err
 			}
 		}
-		rep.Problems = append(rep.Problems, ps...)
-		rep.Outcomes = append(rep.Outcomes, out)
-		switch out.Outcome {
+	}
+}
+
+// applyChunk decides and applies what happens to each row of chunk (see
+// decide), then adds the rows' outcomes and problems to rep in row order.
+func (im *Importer) applyChunk(ctx context.Context, tx *store.Tx, t *table, ix *areaIndex, req Request, reason string, chunk []chunkRow, rep *Report) error {
+	var q store.Querier = im.DB
+	if tx != nil {
+		q = tx
+	}
+	var numbers []string
+	for _, p := range chunk {
+		if len(p.problems) == 0 && p.number != "" {
+			numbers = append(numbers, p.number)
+		}
+	}
+	holders, err := im.Registry.HoldersOf(ctx, q, numbers)
+	if err != nil {
+		return err
+	}
+	var creates []int
+	var ins []registry.Input
+	for i := range chunk {
+		p := &chunk[i]
+		if len(p.problems) > 0 {
+			continue
+		}
+		h, found := holders[p.number]
+		if !found || (!h.Active && h.Status != registry.StatusDeceased) {
+			// No file, or one closed by a move: the number may hold a new file.
+			in := p.ri.in
+			in.AreaCode = &p.ri.area
+			creates = append(creates, i)
+			ins = append(ins, in)
+			continue
+		}
+		if err := im.existing(ctx, tx, t, ix, req, reason, h, p); err != nil {
+			return err
+		}
+	}
+	if len(ins) > 0 {
+		var elders []registry.Elder
+		var errs []error
+		if tx == nil {
+			errs, err = im.Registry.CheckCreates(ctx, req.Scope, ins)
+		} else {
+			elders, errs, err = im.Registry.CreateManyTx(ctx, tx, req.Actor, req.Scope, ins, reason)
+		}
+		if err != nil {
+			return err
+		}
+		for k, i := range creates {
+			p := &chunk[i]
+			if errs[k] != nil {
+				if p.problems, err = problemsOf(t, p.cells, p.out.Row, errs[k]); err != nil {
+					return err
+				}
+				continue
+			}
+			p.out.Outcome = Created
+			if elders != nil {
+				p.out.ElderID = elders[k].ID
+			}
+		}
+	}
+	for _, p := range chunk {
+		rep.Problems = append(rep.Problems, p.problems...)
+		rep.Outcomes = append(rep.Outcomes, p.out)
+		switch p.out.Outcome {
 		case Created:
 			rep.Created++
 		case Updated:
@@ -259,75 +381,61 @@ func (im *Importer) applyRows(ctx context.Context, tx *store.Tx, t *table, ix *a
 			rep.Rejected++
 		}
 		if im.afterRow != nil {
-			if err := im.afterRow(rep.Rows); err != nil {
+			if err := im.afterRow(len(rep.Outcomes)); err != nil {
 				return err
 			}
 		}
 	}
+	return nil
 }
 
-// applyRow creates the file of a new ID number, or patches the file that
-// holds it when that file is in the area the row names. A file elsewhere is
-// reported and left where it is (moves go through the registry's transfer).
-// A deceased elder's file is matched like any other and never reopened or
-// duplicated; a file closed by a move out leaves the number free.
-func (im *Importer) applyRow(ctx context.Context, tx *store.Tx, t *table, ix *areaIndex, cells []cell, req Request, ri rowInput, today age.Date, reason string, out *Outcome) ([]Problem, error) {
-	var h registry.Holder
-	found := false
-	var q store.Querier = im.DB
-	if tx != nil {
-		q = tx
-	}
-	if n, err := idcard.ParseAt(ri.idNumber, today); err == nil {
-		if h, found, err = im.Registry.HolderOf(ctx, q, n.Value); err != nil {
-			return nil, err
-		}
-	}
-	var err error
+// existing handles a row whose ID number already has a file h: it patches
+// that file when it lies in the area the row names. A file elsewhere is
+// reported and left where it is (moves go through the registry's
+// transfer). A deceased elder's file is matched like any other and never
+// reopened or duplicated.
+func (im *Importer) existing(ctx context.Context, tx *store.Tx, t *table, ix *areaIndex, req Request, reason string, h registry.Holder, p *chunkRow) error {
 	switch {
-	case !found || (!h.Active && h.Status != registry.StatusDeceased):
-		// No file, or one closed by a move: the number may hold a new file.
-		in := ri.in
-		in.AreaCode = &ri.area
-		if tx == nil {
-			err = im.Registry.CheckCreate(ctx, req.Scope, in)
-		} else {
-			var e registry.Elder
-			e, err = im.Registry.CreateTx(ctx, tx, req.Actor, req.Scope, in, reason)
-			out.ElderID = e.ID
-		}
-		if err == nil {
-			out.Outcome = Created
-		}
 	case !h.Active && !req.Scope.Contains(h.AreaCode):
 		// Old rosters still list elders who have died: no new file for them.
-		col, v := t.fieldCell(cells, "id_number")
-		return []Problem{{Row: out.Row, Column: col, Value: v,
-			Message: "该身份证号码对应的老人已登记为去世，导入不会重新建档；如登记有误，请联系档案所在地更正"}}, nil
-	case !req.Scope.Contains(h.AreaCode) || (ri.area != "" && ri.area != h.AreaCode):
+		col, v := t.fieldCell(p.cells, "id_number")
+		p.problems = []Problem{{Row: p.out.Row, Column: col, Value: v,
+			Message: "该身份证号码对应的老人已登记为去世，导入不会重新建档；如登记有误，请联系档案所在地更正"}}
+		return nil
+	case !req.Scope.Contains(h.AreaCode) || (p.ri.area != "" && p.ri.area != h.AreaCode):
 		msg := im.Registry.Duplicate(ctx, req.Scope, h).Error()
 		if req.Scope.Contains(h.AreaCode) {
 			c, tw, v := ix.path(h.AreaCode)
 			msg = fmt.Sprintf("该老人已在%s%s%s建档（档案编号%d），与本行所填村（居）不同；导入不会移动档案，如已迁居，请在档案中办理转移", c, tw, v, h.ElderID)
 		}
-		col, v := t.fieldCell(cells, "id_number")
-		return []Problem{{Row: out.Row, Column: col, Value: v, Message: msg}}, nil
-	default:
-		patch := ri.in
-		patch.AreaCode, patch.IDNumber = nil, nil
-		var changes map[string]registry.Change
-		if tx == nil {
-			changes, err = im.Registry.CheckUpdate(ctx, req.Scope, h.ElderID, h.Version, patch, reason)
-		} else {
-			_, changes, err = im.Registry.UpdateTx(ctx, tx, req.Actor, req.Scope, h.ElderID, h.Version, patch, reason)
-		}
-		if err == nil {
-			out.Outcome, out.ElderID = Unchanged, h.ElderID
-			if len(changes) > 0 {
-				out.Outcome, out.Changes = Updated, changes
-			}
-		}
+		col, v := t.fieldCell(p.cells, "id_number")
+		p.problems = []Problem{{Row: p.out.Row, Column: col, Value: v, Message: msg}}
+		return nil
 	}
+	patch := p.ri.in
+	patch.AreaCode, patch.IDNumber = nil, nil
+	var changes map[string]registry.Change
+	var err error
+	if tx == nil {
+		changes, err = im.Registry.CheckUpdate(ctx, req.Scope, h.ElderID, h.Version, patch, reason)
+	} else {
+		_, changes, err = im.Registry.UpdateTx(ctx, tx, req.Actor, req.Scope, h.ElderID, h.Version, patch, reason)
+	}
+	if err != nil {
+		p.problems, err = problemsOf(t, p.cells, p.out.Row, err)
+		return err
+	}
+	p.out.Outcome, p.out.ElderID = Unchanged, h.ElderID
+	if len(changes) > 0 {
+		p.out.Outcome, p.out.Changes = Updated, changes
+	}
+	return nil
+}
+
+// problemsOf turns the registry's refusal of a row into the row's
+// problems, each on the column behind the field; any other error fails
+// the import.
+func problemsOf(t *table, cells []cell, row int, err error) ([]Problem, error) {
 	var ve *registry.ValidationError
 	var de *registry.DuplicateError
 	switch {
@@ -335,12 +443,12 @@ func (im *Importer) applyRow(ctx context.Context, tx *store.Tx, t *table, ix *ar
 		ps := make([]Problem, 0, len(ve.Fields))
 		for _, fe := range ve.Fields {
 			col, v := t.fieldCell(cells, fe.Field)
-			ps = append(ps, Problem{Row: out.Row, Column: col, Value: v, Message: fe.Message})
+			ps = append(ps, Problem{Row: row, Column: col, Value: v, Message: fe.Message})
 		}
 		return ps, nil
 	case errors.As(err, &de):
 		col, v := t.fieldCell(cells, "id_number")
-		return []Problem{{Row: out.Row, Column: col, Value: v, Message: de.Error()}}, nil
+		return []Problem{{Row: row, Column: col, Value: v, Message: de.Error()}}, nil
 	}
 	return nil, err
 }

@@ -128,6 +128,7 @@ func TestImport(t *testing.T) {
 		t.Run("merged_header", func(t *testing.T) { testMergedHeader(t, fx) })
 		t.Run("other_area", func(t *testing.T) { testOtherArea(t, fx) })
 		t.Run("interrupted", func(t *testing.T) { testInterrupted(t, fx) })
+		t.Run("many_rows", func(t *testing.T) { testManyRows(t, fx) })
 		t.Run("template", func(t *testing.T) { testTemplate(t, fx) })
 		t.Run("export", func(t *testing.T) { testExport(t, fx) })
 		t.Run("lists", func(t *testing.T) { testReconcileLists(t, fx) })
@@ -489,5 +490,60 @@ func testExport(t *testing.T, fx *fixture) {
 	rep := run(t, fx, haizhou, full.Bytes(), true)
 	if rep.Unchanged != n || rep.Rows != n || len(rep.Problems) != 0 {
 		t.Fatalf("exported file imported again: %+v", rep)
+	}
+}
+
+// R-OBJ-3: a file of more rows than go to the registry together is read
+// as a whole: a duplicate is found across chunks, and every file the
+// commit makes has its household, its class, its first version and its
+// audit entry, the chain intact.
+func testManyRows(t *testing.T, fx *fixture) {
+	ctx := context.Background()
+	const n = 2*chunkRows + 100
+	rows := [][]any{{"姓名", "身份证号码", "区划代码", "居住状况"}}
+	for i := range n {
+		birth := fmt.Sprintf("1941-%02d-%02d", 1+i%12, 1+i/12%28) // a number's sequence part has room for 500 a day
+		rows = append(rows, []any{"韦样本", id(birth, 300+i%200), datunVillage, "独居"})
+	}
+	rows[chunkRows+200][1] = rows[3][1] // data row chunkRows+199, file row chunkRows+200
+	rep := run(t, fx, haizhou, book(t, rows, nil), true)
+	dupRow := chunkRows + 201
+	if rep.Created != n-1 || rep.Rejected != 1 || len(rep.Problems) != 1 || rep.Problems[0].Row != dupRow ||
+		!strings.Contains(rep.Problems[0].Message, "与第4行的身份证号码相同") {
+		t.Fatalf("dry run: created %d rejected %d, first problems %+v", rep.Created, rep.Rejected, rep.Problems[:min(3, len(rep.Problems))])
+	}
+	for i, o := range rep.Outcomes {
+		if o.Row != i+2 {
+			t.Fatalf("outcome %d is of row %d: outcomes must stay in row order", i, o.Row)
+		}
+	}
+	rows = append(rows[:chunkRows+200], rows[chunkRows+201:]...)
+	elders, versions, entries := fx.count(t, "elders"), fx.count(t, "elder_versions"), fx.count(t, "audit_log")
+	rep = run(t, fx, haizhou, book(t, rows, nil), false)
+	if rep.Status != StatusCommitted || rep.Created != n-1 {
+		t.Fatalf("commit: %s, created %d, first problems %+v", rep.Status, rep.Created, rep.Problems[:min(3, len(rep.Problems))])
+	}
+	if got := fx.count(t, "elders") - elders; got != n-1 {
+		t.Fatalf("%d files made, want %d", got, n-1)
+	}
+	if got := fx.count(t, "elder_versions") - versions; got != n-1 {
+		t.Fatalf("%d first versions, want %d", got, n-1)
+	}
+	if got := fx.count(t, "audit_log") - entries; got < n-1 {
+		t.Fatalf("%d audit entries, want one per file at least", got)
+	}
+	var odd int
+	err := fx.db.QueryRow(ctx, "SELECT COUNT(*) FROM elders WHERE area_code = ? AND (household_id <> id OR class <> 'A' OR class_computed_at = '')",
+		datunVillage).Scan(&odd)
+	if err != nil || odd != 0 {
+		t.Fatalf("%d imported files lack their own household or class A (独居, 85 years old): %v", odd, err)
+	}
+	last := rep.Outcomes[len(rep.Outcomes)-1]
+	e, err := fx.reg.Get(ctx, admin, haizhou, last.ElderID)
+	if err != nil || e.Class != "A" || len(e.ClassReasons) == 0 {
+		t.Fatalf("last row's file %d: %s %v %v", last.ElderID, e.Class, e.ClassReasons, err)
+	}
+	if _, err := audit.Verify(ctx, fx.db); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -174,7 +174,7 @@ func (b *xlsxBook) readShared(name string) error {
 		return err
 	}
 	defer rc.Close()
-	dec := xml.NewDecoder(io.LimitReader(rc, maxSharedXML))
+	dec := newRawTokenizer(io.LimitReader(rc, maxSharedXML))
 	for {
 		tok, err := dec.RawToken()
 		if err == io.EOF {
@@ -195,7 +195,7 @@ func (b *xlsxBook) readShared(name string) error {
 
 // readText collects the text of <t> elements up to the end of element
 // end, skipping phonetic runs (<rPh>), which are not part of the value.
-func readText(dec *xml.Decoder, end string) (string, error) {
+func readText(dec tokenReader, end string) (string, error) {
 	var sb strings.Builder
 	inT, skip := false, 0
 	for {
@@ -232,7 +232,7 @@ func readText(dec *xml.Decoder, end string) (string, error) {
 type xlsxRows struct {
 	book *xlsxBook
 	rc   io.ReadCloser
-	dec  *xml.Decoder
+	dec  tokenReader
 	last int
 }
 
@@ -241,7 +241,7 @@ func (b *xlsxBook) rows(i int) (*xlsxRows, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &xlsxRows{book: b, rc: rc, dec: xml.NewDecoder(io.LimitReader(rc, maxSheetXML))}, nil
+	return &xlsxRows{book: b, rc: rc, dec: newRawTokenizer(io.LimitReader(rc, maxSheetXML))}, nil
 }
 
 func (x *xlsxRows) close() error { return x.rc.Close() }
@@ -378,7 +378,7 @@ func (x *xlsxRows) readCell(start xml.StartElement) (cell, error) {
 	}
 }
 
-func charData(dec *xml.Decoder, end string) (string, error) {
+func charData(dec tokenReader, end string) (string, error) {
 	var sb strings.Builder
 	for {
 		tok, err := dec.RawToken()

@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"tanfang/internal/areas"
 	"tanfang/internal/audit"
+	"tanfang/internal/classes"
 	"tanfang/internal/policy/age"
 	"tanfang/internal/store"
 )
@@ -19,57 +21,163 @@ import (
 // is taken in all or nothing), so both get the same checks, versions and
 // audit entries.
 
-// prepareCreate checks in as a new file, reading through q, and returns
-// the row and household to insert; it writes nothing.
-func (s *Service) prepareCreate(ctx context.Context, q store.Querier, sc areas.Scope, in Input, now time.Time) (row, int64, error) {
-	ts := store.FormatTime(now)
-	c := &checker{today: age.DateOf(now)}
-	r := row{Status: StatusActive, Active: true, FCReachable: true, Version: 1, CreatedAt: ts, UpdatedAt: ts}
-	c.apply(in, &r, true)
-	c.crossCheck(&r)
-	checkArea(ctx, q, c, sc.Contains(r.AreaCode), "area_code", r.AreaCode)
-	household, _ := s.household(ctx, q, c, sc, in.HouseholdWith, 0)
-	if err := c.err(); err != nil {
-		return r, 0, err
-	}
-	d, err := s.holder(ctx, q, r.idNumber, 0)
-	if err != nil {
-		return r, 0, err
-	}
-	if d != nil {
-		return r, 0, d
-	}
-	return r, household, nil
+// prepared is one input of a batch of new files, checked: the row and
+// household to insert, or the input's refusal.
+type prepared struct {
+	r         row
+	household int64
+	err       error
 }
 
-// create is Create's work inside tx. The row comes back even on failure,
-// so the caller can name the ID number it tried.
-func (s *Service) create(ctx context.Context, tx *store.Tx, actor Actor, sc areas.Scope, in Input, reason string, now time.Time) (row, error) {
-	r, household, err := s.prepareCreate(ctx, tx, sc, in, now)
-	if err != nil {
-		return r, err
+// prepareCreates checks ins as new files, reading through q and writing
+// nothing: each input as Create checks it, then the ID numbers of the
+// valid ones looked up together; a number given twice in the batch is
+// refused the second time.
+func (s *Service) prepareCreates(ctx context.Context, q store.Querier, sc areas.Scope, ins []Input, now time.Time) ([]prepared, error) {
+	ts := store.FormatTime(now)
+	memo := areaMemo{}
+	ps := make([]prepared, len(ins))
+	for i, in := range ins {
+		c := &checker{today: age.DateOf(now)}
+		r := row{Status: StatusActive, Active: true, FCReachable: true, Version: 1, CreatedAt: ts, UpdatedAt: ts}
+		c.apply(in, &r, true)
+		c.crossCheck(&r)
+		memo.check(ctx, q, c, sc.Contains(r.AreaCode), "area_code", r.AreaCode)
+		household, _ := s.household(ctx, q, c, sc, in.HouseholdWith, 0)
+		ps[i] = prepared{r: r, household: household, err: c.err()}
 	}
-	r.seal(s.Keys)
-	r.Incomplete = len(Completeness(r.elder(age.DateOf(now)))) > 0
-	names, vals := r.writeCols()
-	id, err := tx.InsertID(ctx, "INSERT INTO elders ("+strings.Join(names, ", ")+") VALUES ("+placeholders(len(names))+")", vals...)
+	first := map[string]int{}
+	var numbers []string
+	for i := range ps {
+		if ps[i].err != nil {
+			continue
+		}
+		n := ps[i].r.idNumber
+		if j, dup := first[n]; dup {
+			ps[i].err = &ValidationError{Fields: []FieldError{{Field: "id_number",
+				Message: fmt.Sprintf("与同批第%d份档案的身份证号码相同，同一人只能建一份档案", j+1)}}}
+			continue
+		}
+		first[n] = i
+		numbers = append(numbers, n)
+	}
+	holders, err := s.holdersExcept(ctx, q, numbers, 0)
+	if err != nil {
+		return nil, err
+	}
+	for n, h := range holders {
+		if d, err := h.refusal(); d != nil {
+			ps[first[n]].err = d
+		} else if err != nil {
+			ps[first[n]].err = err
+		}
+	}
+	return ps, nil
+}
+
+const versionInsert = "INSERT INTO elder_versions (elder_id, version, kind, at, actor_id, actor, area_code, from_area_code, changes, reason)"
+
+// versionRow is r's version as a row of versionInsert.
+func versionRow(r *row, kind, fromArea string, changes map[string]Change, reason string, a Actor, at time.Time) ([]any, error) {
+	js, err := json.Marshal(changes)
+	if err != nil {
+		return nil, err
+	}
+	return []any{r.ID, r.Version, kind, store.FormatTime(at), a.UserID, a.Username, r.AreaCode, fromArea, string(js), reason}, nil
+}
+
+// createMany registers the files of ins inside tx, one pass for the lot:
+// an input that is refused gets its refusal in errs and nothing written;
+// the others are inserted, then their first versions (recording reason),
+// classes and audit entries are written together. rows come back in input
+// order, a refused one as far as it was read, so a caller can name its
+// number. err fails the whole transaction; errRace means another writer
+// registered one of the numbers meanwhile.
+func (s *Service) createMany(ctx context.Context, tx *store.Tx, actor Actor, sc areas.Scope, ins []Input, reason string, now time.Time) (rows []row, errs []error, err error) {
+	ps, err := s.prepareCreates(ctx, tx, sc, ins, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	rows, errs = make([]row, len(ps)), make([]error, len(ps))
+	today := age.DateOf(now)
+	var names []string
+	var vals [][]any
+	byHash := map[string]int{}
+	for i, p := range ps {
+		rows[i], errs[i] = p.r, p.err
+		if p.err != nil {
+			continue
+		}
+		r := &rows[i]
+		r.HouseholdID = p.household // 0 until its own id is known
+		r.seal(s.Keys)
+		r.Incomplete = len(Completeness(r.elder(today))) > 0
+		var v []any
+		names, v = r.writeCols()
+		vals = append(vals, v)
+		byHash[r.IDHmac] = i // numbers are unique in a batch (prepareCreates)
+	}
+	err = tx.InsertManyReturning(ctx, "INSERT INTO elders ("+strings.Join(names, ", ")+")", "id, id_hmac", vals, func(res *sql.Rows) error {
+		var id int64
+		var hash string
+		if err := res.Scan(&id, &hash); err != nil {
+			return err
+		}
+		rows[byHash[hash]].ID = id
+		return nil
+	})
 	if err != nil {
 		if store.IsUniqueViolation(err) {
-			return r, errRace
+			return rows, nil, errRace
 		}
-		return r, fmt.Errorf("insert elder: %w", err)
+		return nil, nil, fmt.Errorf("insert elders: %w", err)
 	}
-	r.ID, r.HouseholdID = id, household
-	if household == 0 {
-		r.HouseholdID = id
+	var ids, own []int64
+	var versions [][]any
+	var entries []audit.Entry
+	for i, p := range ps {
+		if p.err != nil {
+			continue
+		}
+		r := &rows[i]
+		if p.household == 0 {
+			r.HouseholdID = r.ID
+			own = append(own, r.ID)
+		}
+		ids = append(ids, r.ID)
+		v, err := versionRow(r, "created", "", diff(nil, r), reason, actor, now)
+		if err != nil {
+			return nil, nil, err
+		}
+		versions = append(versions, v)
+		entries = append(entries, actor.entry("elder.create", r, audit.OK, "version=1", now))
 	}
-	if _, err := tx.Exec(ctx, "UPDATE elders SET household_id = ? WHERE id = ?", r.HouseholdID, id); err != nil {
-		return r, fmt.Errorf("set household: %w", err)
+	// A file is its own household until it joins another; its id is only
+	// known once inserted.
+	err = store.Chunks(len(own), func(lo, hi int) error {
+		_, err := tx.Exec(ctx, "UPDATE elders SET household_id = id WHERE id IN ("+store.Placeholders(hi-lo)+")", store.Int64Args(own[lo:hi])...)
+		return err
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("set households: %w", err)
 	}
-	if err := s.insertVersion(ctx, tx, &r, "created", "", diff(nil, &r), reason, actor, now); err != nil {
-		return r, err
+	if err := tx.InsertMany(ctx, versionInsert, versions); err != nil {
+		return nil, nil, fmt.Errorf("record first versions: %w", err)
 	}
-	return r, audit.Append(ctx, tx, actor.entry("elder.create", &r, audit.OK, "version=1", now))
+	// Classes follow the facts in the same transaction (R-CLS-4).
+	if _, err := classes.RecomputeMany(ctx, tx, ids, "created", now); err != nil {
+		return nil, nil, err
+	}
+	sums, err := classes.LoadSummaries(ctx, tx, ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i := range rows {
+		if errs[i] == nil {
+			rows[i].Class = sums[rows[i].ID]
+		}
+	}
+	return rows, errs, audit.AppendMany(ctx, tx, entries)
 }
 
 // prepareUpdate applies a patch to the file as read through q (locked
@@ -138,11 +246,19 @@ func (s *Service) update(ctx context.Context, tx *store.Tx, actor Actor, sc area
 	return r, changes, nil
 }
 
-// CheckCreate says what CreateTx would about in, through the read pool and
-// writing nothing: the dry run of an import.
-func (s *Service) CheckCreate(ctx context.Context, sc areas.Scope, in Input) error {
-	_, _, err := s.prepareCreate(ctx, s.DB, sc, in, s.now())
-	return err
+// CheckCreates says what CreateManyTx would about each of ins, through
+// the read pool and writing nothing: the dry run of an import. A refusal
+// naming a holder is worded for sc, as Create words it.
+func (s *Service) CheckCreates(ctx context.Context, sc areas.Scope, ins []Input) ([]error, error) {
+	ps, err := s.prepareCreates(ctx, s.DB, sc, ins, s.now())
+	if err != nil {
+		return nil, err
+	}
+	errs := make([]error, len(ps))
+	for i, p := range ps {
+		errs[i] = s.word(ctx, sc, p.err)
+	}
+	return errs, nil
 }
 
 // CheckUpdate returns the fields UpdateTx would change, writing nothing.
@@ -166,11 +282,34 @@ func inTx(err error) error {
 // file; the caller words it for its user (see Duplicate).
 func (s *Service) CreateTx(ctx context.Context, tx *store.Tx, actor Actor, sc areas.Scope, in Input, reason string) (Elder, error) {
 	now := s.now()
-	r, err := s.create(ctx, tx, actor, sc, in, reason, now)
+	rows, errs, err := s.createMany(ctx, tx, actor, sc, []Input{in}, reason, now)
+	if err == nil {
+		err = errs[0]
+	}
 	if err != nil {
 		return Elder{}, inTx(err)
 	}
-	return r.elder(age.DateOf(now)), nil
+	return rows[0].elder(age.DateOf(now)), nil
+}
+
+// CreateManyTx is CreateTx for many inputs in one pass, as an import
+// needs: elders[i] is the new file of ins[i], or errs[i] says why there is
+// none (worded for sc, as Create words it). err fails the transaction.
+func (s *Service) CreateManyTx(ctx context.Context, tx *store.Tx, actor Actor, sc areas.Scope, ins []Input, reason string) (elders []Elder, errs []error, err error) {
+	now := s.now()
+	rows, errs, err := s.createMany(ctx, tx, actor, sc, ins, reason, now)
+	if err != nil {
+		return nil, nil, inTx(err)
+	}
+	elders = make([]Elder, len(rows))
+	for i := range rows {
+		if errs[i] != nil {
+			errs[i] = s.word(ctx, sc, errs[i])
+			continue
+		}
+		elders[i] = rows[i].elder(age.DateOf(now))
+	}
+	return elders, errs, nil
 }
 
 // UpdateTx is Update inside the caller's transaction. It also returns the
@@ -200,20 +339,68 @@ type Holder struct {
 // ring: the active file if there is one, else the latest closed one; ok is
 // false when there is none.
 func (s *Service) HolderOf(ctx context.Context, q store.Querier, idNumber string) (h Holder, ok bool, err error) {
-	hashes := s.Keys.Lookups(kindID, idNumber)
-	args := make([]any, len(hashes))
-	for i, x := range hashes {
-		args[i] = x
+	hs, err := s.HoldersOf(ctx, q, []string{idNumber})
+	h, ok = hs[idNumber]
+	return h, ok, err
+}
+
+// HoldersOf is HolderOf for many numbers, looked up a few hundred at a
+// time; numbers without a file are absent from the map.
+func (s *Service) HoldersOf(ctx context.Context, q store.Querier, idNumbers []string) (map[string]Holder, error) {
+	return s.holdersExcept(ctx, q, idNumbers, 0)
+}
+
+// holdersExcept is HoldersOf ignoring the file except.
+func (s *Service) holdersExcept(ctx context.Context, q store.Querier, idNumbers []string, except int64) (map[string]Holder, error) {
+	var hashes []any
+	numberOf := map[string]string{}
+	for _, n := range idNumbers {
+		for _, h := range s.Keys.Lookups(kindID, n) {
+			hashes = append(hashes, h)
+			numberOf[h] = n
+		}
 	}
-	err = q.QueryRow(ctx, "SELECT id, area_code, version, name, active, status FROM elders WHERE id_hmac IN ("+
-		placeholders(len(hashes))+") ORDER BY active DESC, id DESC LIMIT 1", args...).Scan(&h.ElderID, &h.AreaCode, &h.Version, &h.Name, &h.Active, &h.Status)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Holder{}, false, nil
-	}
+	out := map[string]Holder{}
+	err := store.Chunks(len(hashes), func(lo, hi int) error {
+		rows, err := q.Query(ctx, "SELECT id_hmac, id, area_code, version, name, active, status FROM elders WHERE id <> ? AND id_hmac IN ("+
+			store.Placeholders(hi-lo)+")", append([]any{except}, hashes[lo:hi]...)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var hash string
+			var h Holder
+			if err := rows.Scan(&hash, &h.ElderID, &h.AreaCode, &h.Version, &h.Name, &h.Active, &h.Status); err != nil {
+				return err
+			}
+			// The active file wins, else the latest closed one.
+			n := numberOf[hash]
+			if old, seen := out[n]; !seen || h.Active && !old.Active || h.Active == old.Active && h.ElderID > old.ElderID {
+				out[n] = h
+			}
+		}
+		return rows.Err()
+	})
 	if err != nil {
-		return Holder{}, false, fmt.Errorf("look up ID number: %w", err)
+		return nil, fmt.Errorf("look up ID numbers: %w", err)
 	}
-	return h, true, nil
+	return out, nil
+}
+
+// refusal is what the holding file h means for a new active file of the
+// number: an active holder is a *DuplicateError; a latest file saying the
+// elder has died is a *DeceasedError, returned as the error so that every
+// write path refuses it. A number whose latest file was closed by a move
+// out is free: the elder may come back.
+func (h Holder) refusal() (*DuplicateError, error) {
+	switch {
+	case h.Active:
+		return &DuplicateError{AreaCode: h.AreaCode, ElderID: h.ElderID}, nil
+	case h.Status == StatusDeceased:
+		return nil, &DeceasedError{AreaCode: h.AreaCode, ElderID: h.ElderID}
+	}
+	return nil, nil
 }
 
 // Duplicate words a holder for a caller of scope sc the way Create does:

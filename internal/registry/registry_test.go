@@ -196,6 +196,7 @@ func TestRegistry(t *testing.T) {
 			{"reveal", testReveal},
 			{"household", testHousehold},
 			{"validation", testValidation},
+			{"create_many", testCreateMany},
 			// Last but one: it reads what every scenario above wrote.
 			{"no_numbers_in_clear", testNoNumbersInClear},
 			// Last: it re-seals every row under a new key.
@@ -1085,5 +1086,59 @@ func TestControlCharacters(t *testing.T) {
 	Status{Kind: StatusDeclined, Reason: "不需要\u202e探访"}.check(ck, StatusActive, "1940-01-01")
 	if got := fieldsOf(ck.err())["reason"]; !strings.Contains(got, "控制字符") {
 		t.Errorf("status reason: %q", got)
+	}
+}
+
+// R-OBJ-3, R-REC: many files created in one pass are checked one by one
+// as Create checks them: a refused input (a bad field, a number already
+// held, a number given twice in the batch) is named and skipped, the
+// others get their files, households, classes and versions.
+func testCreateMany(t *testing.T, w *world) {
+	ctx := context.Background()
+	held := w.id("1944-01-01", true, 1)
+	w.create(t, w.home, basic("王样本", held, w.v1))
+	twice := w.id("1944-02-02", false, 2)
+	bad := basic("张测试", w.id("1944-03-03", true, 3), w.v1)
+	bad.Phone = ptr("12345")
+	ins := []Input{
+		basic("李示例", w.id("1944-04-04", true, 4), w.v1),
+		basic("赵样本", held, w.v1),
+		basic("钱样本", twice, w.v2),
+		bad,
+		basic("孙样本", twice, w.v2),
+		basic("周样本", w.id("1944-05-05", false, 5), w.awayVillage),
+	}
+	ins[0].LivingSituation = ptr("alone")
+	var elders []Elder
+	var errs []error
+	err := w.db.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		elders, errs, err = w.s.CreateManyTx(ctx, tx, admin, w.home, ins, "批量导入（测试）")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dup *DuplicateError
+	var ve *ValidationError
+	switch {
+	case errs[0] != nil || elders[0].Class != "A" || elders[0].HouseholdID != elders[0].ID:
+		t.Fatalf("input 0: %v, class %q, household %d of file %d", errs[0], elders[0].Class, elders[0].HouseholdID, elders[0].ID)
+	case !errors.As(errs[1], &dup) || dup.AreaMasked != w.homeMasked:
+		t.Fatalf("input 1 (number held): %v", errs[1])
+	case errs[2] != nil || elders[2].ID == 0:
+		t.Fatalf("input 2: %v", errs[2])
+	case !errors.As(errs[3], &ve) || ve.Fields[0].Field != "phone":
+		t.Fatalf("input 3 (bad phone): %v", errs[3])
+	case !errors.As(errs[4], &ve) || !strings.Contains(ve.Fields[0].Message, "同批第3份"):
+		t.Fatalf("input 4 (number given twice): %v", errs[4])
+	case !errors.As(errs[5], &ve) || ve.Fields[0].Field != "area_code":
+		t.Fatalf("input 5 (outside the scope): %v", errs[5])
+	}
+	for _, i := range []int{0, 2} {
+		vs, err := w.s.History(ctx, admin, w.home, elders[i].ID)
+		if err != nil || len(vs) != 1 || vs[0].Reason != "批量导入（测试）" {
+			t.Fatalf("history of input %d: %+v %v", i, vs, err)
+		}
 	}
 }

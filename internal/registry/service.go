@@ -3,7 +3,6 @@ package registry
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -72,9 +71,18 @@ func (a Actor) entry(action string, r *row, outcome, detail string, at time.Time
 	}
 }
 
-// checkArea accepts only a village or grid, in the caller's scope, that is
-// still in use.
-func checkArea(ctx context.Context, q store.Querier, c *checker, inScope bool, field, code string) {
+// areaMemo keeps what checkArea read of each area code, so a batch of
+// files in the same villages reads each village once.
+type areaMemo map[string]areaFact
+
+type areaFact struct {
+	level          string
+	found, retired bool
+}
+
+// check accepts only a village or grid, in the caller's scope, that is
+// still in use. A nil memo reads every time.
+func (m areaMemo) check(ctx context.Context, q store.Querier, c *checker, inScope bool, field, code string) {
 	if code == "" || c.failed(field) {
 		return
 	}
@@ -82,15 +90,27 @@ func checkArea(ctx context.Context, q store.Querier, c *checker, inScope bool, f
 		c.add(field, "不在您的管辖范围内")
 		return
 	}
-	var level string
-	var retired bool
-	err := q.QueryRow(ctx, "SELECT level, retired_at IS NOT NULL FROM areas WHERE code = ?", code).Scan(&level, &retired)
+	f, ok := m[code]
+	if !ok {
+		err := q.QueryRow(ctx, "SELECT level, retired_at IS NOT NULL FROM areas WHERE code = ?", code).Scan(&f.level, &f.retired)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			c.add(field, "区划代码%s暂时无法核对，请稍后再试", code)
+			return
+		default:
+			f.found = true
+		}
+		if m != nil {
+			m[code] = f
+		}
+	}
 	switch {
-	case err != nil:
+	case !f.found:
 		c.add(field, "区划代码%s不存在", code)
-	case level != areas.Village && level != areas.Grid:
-		c.add(field, "老人档案须建在村（居）或网格，%s是%s级区划", code, areas.LevelName(level))
-	case retired:
+	case f.level != areas.Village && f.level != areas.Grid:
+		c.add(field, "老人档案须建在村（居）或网格，%s是%s级区划", code, areas.LevelName(f.level))
+	case f.retired:
 		c.add(field, "区划%s已撤销，请选择现用的村（居）或网格", code)
 	}
 }
@@ -117,33 +137,14 @@ func (s *Service) household(ctx context.Context, q store.Querier, c *checker, sc
 }
 
 // holder finds what stops a file other than except from holding idNumber
-// as an active file, under any key of the ring: the active file holding
-// it, as a *DuplicateError; or else, when the latest file of the number
-// says the elder has died, a *DeceasedError, returned as the error so that
-// every write path refuses it. A number whose latest file was closed by a
-// move out is free: the elder may come back.
+// as an active file, under any key of the ring (see Holder.refusal).
 func (s *Service) holder(ctx context.Context, q store.Querier, idNumber string, except int64) (*DuplicateError, error) {
-	hashes := s.Keys.Lookups(kindID, idNumber)
-	args := []any{except}
-	for _, h := range hashes {
-		args = append(args, h)
-	}
-	var areaCode, status string
-	var id int64
-	var active bool
-	err := q.QueryRow(ctx, "SELECT id, area_code, active, status FROM elders WHERE id <> ? AND id_hmac IN ("+
-		placeholders(len(hashes))+") ORDER BY active DESC, id DESC LIMIT 1", args...).Scan(&id, &areaCode, &active, &status)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
+	hs, err := s.holdersExcept(ctx, q, []string{idNumber}, except)
 	if err != nil {
-		return nil, fmt.Errorf("look up ID number: %w", err)
+		return nil, err
 	}
-	switch {
-	case active:
-		return &DuplicateError{AreaCode: areaCode, ElderID: id}, nil
-	case status == StatusDeceased:
-		return nil, &DeceasedError{AreaCode: areaCode, ElderID: id}
+	if h, ok := hs[idNumber]; ok {
+		return h.refusal()
 	}
 	return nil, nil
 }
@@ -204,14 +205,11 @@ func (s *Service) maskDuplicate(ctx context.Context, sc areas.Scope, d *Duplicat
 }
 
 func (s *Service) insertVersion(ctx context.Context, tx *store.Tx, r *row, kind, fromArea string, changes map[string]Change, reason string, a Actor, at time.Time) error {
-	js, err := json.Marshal(changes)
+	v, err := versionRow(r, kind, fromArea, changes, reason, a, at)
 	if err != nil {
 		return err
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO elder_versions (elder_id, version, kind, at, actor_id, actor, area_code, from_area_code, changes, reason)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.ID, r.Version, kind, store.FormatTime(at), a.UserID, a.Username, r.AreaCode, fromArea, string(js), reason)
-	if err != nil {
+	if err := tx.InsertMany(ctx, versionInsert, [][]any{v}); err != nil {
 		return fmt.Errorf("record version %d of elder %d: %w", r.Version, r.ID, err)
 	}
 	// Every write of a file passes here, so the class follows the facts in
@@ -260,6 +258,12 @@ func (s *Service) refusal(ctx context.Context, sc areas.Scope, err error, idNumb
 		}
 		err = d
 	}
+	return s.word(ctx, sc, err)
+}
+
+// word masks the holder a *DuplicateError or *DeceasedError names, for a
+// caller of scope sc; other errors pass unchanged.
+func (s *Service) word(ctx context.Context, sc areas.Scope, err error) error {
 	var dup *DuplicateError
 	var dec *DeceasedError
 	switch {
@@ -282,8 +286,13 @@ func (s *Service) Create(ctx context.Context, actor Actor, sc areas.Scope, in In
 	now := s.now()
 	var r row
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
-		var err error
-		r, err = s.create(ctx, tx, actor, sc, in, "", now)
+		rows, errs, err := s.createMany(ctx, tx, actor, sc, []Input{in}, "", now)
+		if len(rows) > 0 {
+			r = rows[0]
+		}
+		if err == nil {
+			err = errs[0]
+		}
 		return err
 	})
 	if err != nil {

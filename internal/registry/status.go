@@ -174,7 +174,7 @@ func (s *Service) Transfer(ctx context.Context, actor Actor, fromScope areas.Sco
 		} else if toAreaCode == r.AreaCode {
 			c.add("to_area_code", "档案已在该村（居），无需转移")
 		}
-		checkArea(ctx, tx, c, true, "to_area_code", toAreaCode)
+		areaMemo(nil).check(ctx, tx, c, true, "to_area_code", toAreaCode)
 		c.text("reason", "转移原因", &reason, 200, &reason)
 		if reason == "" && !c.failed("reason") {
 			c.add("reason", "请填写转移原因")

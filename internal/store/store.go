@@ -76,7 +76,10 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		}
 	}
 	base := "file:" + dsn + "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate"
-	w, err := sql.Open("sqlite", base)
+	// The one writer may hold a whole import in one transaction: statement
+	// journals in memory and a larger page cache keep it from spilling
+	// pages to disk before the commit.
+	w, err := sql.Open("sqlite", base+"&_pragma=temp_store(MEMORY)&_pragma=cache_size(-32768)")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
@@ -174,16 +177,20 @@ func (db *DB) Exec(ctx context.Context, q string, args ...any) (sql.Result, erro
 type Tx struct {
 	db *DB
 	tx *sql.Tx
-	// bound holds the cached statements bound to this transaction, so a
-	// long import binds each once; missed are queries run unprepared, to be
-	// prepared once the transaction has given its connection back.
+	// bound holds the statements of this transaction by query, so a long
+	// import parses each once; missed are the queries the write pool's
+	// cache lacked, to be prepared there once the transaction has given
+	// its connection back.
 	bound  map[string]*sql.Stmt
 	missed map[string]bool
 }
 
-// stmt binds the write pool's cached statement for q to this transaction,
-// or returns nil to run q unprepared (and prepare it after the transaction:
-// SQLite's single write connection is busy with this one until then).
+// stmt returns a statement for q on this transaction: the write pool's
+// cached one bound to it, or one prepared on the transaction's own
+// connection (SQLite's single write connection is busy with this
+// transaction, so the cache can only learn q afterwards). It returns nil
+// to run q unprepared: on PostgreSQL, whose driver caches by itself, or
+// when q cannot be prepared here.
 func (t *Tx) stmt(ctx context.Context, q string) *sql.Stmt {
 	if t.db.wc == nil {
 		return nil
@@ -191,20 +198,25 @@ func (t *Tx) stmt(ctx context.Context, q string) *sql.Stmt {
 	if st, ok := t.bound[q]; ok {
 		return st
 	}
-	st := t.db.wc.lookup(q)
-	if st == nil {
+	if len(t.bound) >= maxCachedStmts {
+		return nil
+	}
+	var b *sql.Stmt
+	if st := t.db.wc.lookup(q); st != nil {
+		b = t.tx.StmtContext(ctx, st)
+	} else {
+		var err error
+		if b, err = t.tx.PrepareContext(ctx, q); err != nil {
+			return nil // running it unprepared reports the error
+		}
 		if t.missed == nil {
 			t.missed = map[string]bool{}
 		}
-		if len(t.missed) < maxCachedStmts {
-			t.missed[q] = true
-		}
-		return nil
+		t.missed[q] = true
 	}
 	if t.bound == nil {
 		t.bound = map[string]*sql.Stmt{}
 	}
-	b := t.tx.StmtContext(ctx, st)
 	t.bound[q] = b
 	return b
 }
@@ -262,8 +274,8 @@ func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) error {
 	return nil
 }
 
-// prepareMissed prepares the queries a transaction ran unprepared, so the
-// next transaction finds them cached. Failures only cost speed.
+// prepareMissed puts in the write pool's cache the queries a transaction
+// had to prepare for itself, so the next transaction finds them there. Failures only cost speed.
 func (db *DB) prepareMissed(ctx context.Context, t *Tx) {
 	for q := range t.missed {
 		if ctx.Err() != nil {
