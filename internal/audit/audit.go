@@ -93,10 +93,11 @@ func AppendMany(ctx context.Context, tx *store.Tx, es []Entry) error {
 	return nil
 }
 
-// Log appends e in a transaction of its own (for events that change
-// nothing else, such as a failed login or a read).
+// Log appends e on its own (for events that change nothing else, such as
+// a failed login or a read), sharing a commit with other writers waiting
+// at the same time.
 func Log(ctx context.Context, db *store.DB, e Entry) error {
-	return db.InTx(ctx, func(tx *store.Tx) error { return Append(ctx, tx, e) })
+	return db.InTxGrouped(ctx, func(tx *store.Tx) error { return Append(ctx, tx, e) })
 }
 
 // BrokenError names the first row where the chain does not hold.

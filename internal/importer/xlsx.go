@@ -174,16 +174,16 @@ func (b *xlsxBook) readShared(name string) error {
 		return err
 	}
 	defer rc.Close()
-	dec := newRawTokenizer(io.LimitReader(rc, maxSharedXML))
+	dec := newXMLTokenizer(io.LimitReader(rc, maxSharedXML))
 	for {
-		tok, err := dec.RawToken()
+		tok, err := dec.next()
 		if err == io.EOF {
 			return nil
 		}
 		if err != nil {
 			return fmt.Errorf("sharedStrings.xml: %w", err)
 		}
-		if se, ok := tok.(xml.StartElement); ok && se.Name.Local == "si" {
+		if tok.is(tokStart, "si") {
 			s, err := readText(dec, "si")
 			if err != nil {
 				return fmt.Errorf("sharedStrings.xml: %w", err)
@@ -195,24 +195,24 @@ func (b *xlsxBook) readShared(name string) error {
 
 // readText collects the text of <t> elements up to the end of element
 // end, skipping phonetic runs (<rPh>), which are not part of the value.
-func readText(dec tokenReader, end string) (string, error) {
+func readText(dec *xmlTokenizer, end string) (string, error) {
 	var sb strings.Builder
 	inT, skip := false, 0
 	for {
-		tok, err := dec.RawToken()
+		tok, err := dec.next()
 		if err != nil {
-			return "", err
+			return "", unexpected(err)
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			switch t.Name.Local {
+		switch tok.kind {
+		case tokStart:
+			switch string(tok.name) {
 			case "t":
 				inT = true
 			case "rPh":
 				skip++
 			}
-		case xml.EndElement:
-			switch t.Name.Local {
+		case tokEnd:
+			switch string(tok.name) {
 			case "t":
 				inT = false
 			case "rPh":
@@ -220,9 +220,9 @@ func readText(dec tokenReader, end string) (string, error) {
 			case end:
 				return sb.String(), nil
 			}
-		case xml.CharData:
+		case tokText:
 			if inT && skip == 0 {
-				sb.Write(t)
+				sb.Write(tok.text)
 			}
 		}
 	}
@@ -232,7 +232,7 @@ func readText(dec tokenReader, end string) (string, error) {
 type xlsxRows struct {
 	book *xlsxBook
 	rc   io.ReadCloser
-	dec  tokenReader
+	dec  *xmlTokenizer
 	last int
 }
 
@@ -241,7 +241,7 @@ func (b *xlsxBook) rows(i int) (*xlsxRows, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &xlsxRows{book: b, rc: rc, dec: newRawTokenizer(io.LimitReader(rc, maxSheetXML))}, nil
+	return &xlsxRows{book: b, rc: rc, dec: newXMLTokenizer(io.LimitReader(rc, maxSheetXML))}, nil
 }
 
 func (x *xlsxRows) close() error { return x.rc.Close() }
@@ -250,63 +250,51 @@ func (x *xlsxRows) close() error { return x.rc.Close() }
 // empty rows), numbered as Excel shows it; io.EOF at the end.
 func (x *xlsxRows) next() (int, []cell, error) {
 	for {
-		tok, err := x.dec.RawToken()
+		tok, err := x.dec.next()
 		if err == io.EOF {
 			return 0, nil, io.EOF
 		}
 		if err != nil {
 			return 0, nil, fmt.Errorf("worksheet: %w", err)
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			if t.Name.Local == "row" {
-				num := x.last + 1
-				if v := attr(t, "r"); v != "" {
-					if n, err := strconv.Atoi(v); err == nil && n > 0 {
-						num = n
-					}
-				}
-				x.last = num
-				cells, err := x.readRow()
-				return num, cells, err
+		switch {
+		case tok.is(tokStart, "row"):
+			num := x.last + 1
+			v, err := tok.attr("r")
+			if err != nil {
+				return 0, nil, fmt.Errorf("worksheet: %w", err)
 			}
-		case xml.EndElement:
-			if t.Name.Local == "sheetData" {
-				return 0, nil, io.EOF
+			if n, err := strconv.Atoi(v); err == nil && n > 0 {
+				num = n
 			}
+			x.last = num
+			cells, err := x.readRow()
+			return num, cells, err
+		case tok.is(tokEnd, "sheetData"):
+			return 0, nil, io.EOF
 		}
 	}
-}
-
-func attr(se xml.StartElement, name string) string {
-	for _, a := range se.Attr {
-		if a.Name.Local == name && a.Name.Space == "" {
-			return a.Value
-		}
-	}
-	return ""
 }
 
 func (x *xlsxRows) readRow() ([]cell, error) {
 	var cells []cell
 	col := 0
 	for {
-		tok, err := x.dec.RawToken()
+		tok, err := x.dec.next()
 		if err != nil {
-			return nil, fmt.Errorf("worksheet: %w", err)
+			return nil, fmt.Errorf("worksheet: %w", unexpected(err))
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			if t.Name.Local != "c" {
-				continue
-			}
+		switch {
+		case tok.is(tokStart, "c"):
 			col++
-			if ref := attr(t, "r"); ref != "" {
-				if c := columnOf(ref); c > 0 {
-					col = c
-				}
+			ref, err := tok.attr("r")
+			if err != nil {
+				return nil, fmt.Errorf("worksheet: %w", err)
 			}
-			c, err := x.readCell(t)
+			if c := columnOf(ref); c > 0 {
+				col = c
+			}
+			c, err := x.readCell(tok)
 			if err != nil {
 				return nil, err
 			}
@@ -317,45 +305,36 @@ func (x *xlsxRows) readRow() ([]cell, error) {
 				cells = append(cells, cell{})
 			}
 			cells = append(cells, c)
-		case xml.EndElement:
-			if t.Name.Local == "row" {
-				return cells, nil
-			}
+		case tok.is(tokEnd, "row"):
+			return cells, nil
 		}
 	}
 }
 
-// readCell reads one <c> element: shared strings are looked up, inline
-// strings and formula results read as text, numbers kept as written.
-func (x *xlsxRows) readCell(start xml.StartElement) (cell, error) {
-	typ := attr(start, "t")
-	var v string
-	inline := ""
+// readCell reads one <c> element from its start tag: shared strings are
+// looked up, inline strings and formula results read as text, numbers
+// kept as written.
+func (x *xlsxRows) readCell(start *xmlToken) (cell, error) {
+	typ, err := start.attr("t")
+	if err != nil {
+		return cell{}, fmt.Errorf("worksheet: %w", err)
+	}
+	var v, inline string
 	for {
-		tok, err := x.dec.RawToken()
+		tok, err := x.dec.next()
 		if err != nil {
-			return cell{}, fmt.Errorf("worksheet: %w", err)
+			return cell{}, fmt.Errorf("worksheet: %w", unexpected(err))
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			switch t.Name.Local {
-			case "v":
-				s, err := charData(x.dec, "v")
-				if err != nil {
-					return cell{}, err
-				}
-				v = s
-			case "is":
-				s, err := readText(x.dec, "is")
-				if err != nil {
-					return cell{}, err
-				}
-				inline = s
+		switch {
+		case tok.is(tokStart, "v"):
+			if v, err = charData(x.dec, "v"); err != nil {
+				return cell{}, err
 			}
-		case xml.EndElement:
-			if t.Name.Local != "c" {
-				continue
+		case tok.is(tokStart, "is"):
+			if inline, err = readText(x.dec, "is"); err != nil {
+				return cell{}, fmt.Errorf("worksheet: %w", err)
 			}
+		case tok.is(tokEnd, "c"):
 			switch typ {
 			case "s":
 				i, err := strconv.Atoi(strings.TrimSpace(v))
@@ -378,20 +357,18 @@ func (x *xlsxRows) readCell(start xml.StartElement) (cell, error) {
 	}
 }
 
-func charData(dec tokenReader, end string) (string, error) {
+func charData(dec *xmlTokenizer, end string) (string, error) {
 	var sb strings.Builder
 	for {
-		tok, err := dec.RawToken()
+		tok, err := dec.next()
 		if err != nil {
-			return "", err
+			return "", fmt.Errorf("worksheet: %w", unexpected(err))
 		}
-		switch t := tok.(type) {
-		case xml.CharData:
-			sb.Write(t)
-		case xml.EndElement:
-			if t.Name.Local == end {
-				return sb.String(), nil
-			}
+		switch {
+		case tok.kind == tokText:
+			sb.Write(tok.text)
+		case tok.is(tokEnd, end):
+			return sb.String(), nil
 		}
 	}
 }

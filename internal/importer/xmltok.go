@@ -3,7 +3,6 @@ package importer
 import (
 	"bufio"
 	"bytes"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -12,80 +11,100 @@ import (
 	"unicode/utf8"
 )
 
-// tokenReader is what the worksheet readers need of an XML decoder.
-type tokenReader interface {
-	RawToken() (xml.Token, error)
-}
-
-// rawTokenizer gives the raw tokens of the plain XML a worksheet and its
-// shared strings are written in, several times faster than encoding/xml,
-// which dominated the reading of a large roster. It knows elements,
-// attributes, character data with the predefined and numeric entities,
-// CDATA sections, comments and processing instructions; a DOCTYPE is an
-// error (worksheets have none, and refusing it keeps entity expansion out).
-// Like xml.Decoder.RawToken it leaves prefixes in Name.Space and checks
-// neither nesting nor namespaces; CharData is valid until the next call.
-type rawTokenizer struct {
+// xmlTokenizer reads the plain XML a worksheet and its shared strings are
+// written in, several times faster than encoding/xml, whose tokens (an
+// allocation each) dominated the reading of a large roster. It knows
+// elements, attributes, character data with the predefined and numeric
+// entities and CDATA sections; comments and processing instructions are
+// skipped; a DOCTYPE is an error (worksheets have none, and refusing it
+// keeps entity expansion out). Like encoding/xml's RawToken it checks
+// neither nesting nor namespaces.
+type xmlTokenizer struct {
 	r       *bufio.Reader
-	pending *xml.EndElement // the end of a self-closing element
-	text    []byte
+	tok     xmlToken
+	pending bool // the end of a self-closing element comes next
+	buf     []byte
 }
 
-func newRawTokenizer(r io.Reader) *rawTokenizer {
-	return &rawTokenizer{r: bufio.NewReaderSize(r, 64<<10)}
+type tokenKind uint8
+
+const (
+	tokStart tokenKind = iota + 1
+	tokEnd
+	tokText
+)
+
+// xmlToken is one token; its slices are valid until the next call.
+type xmlToken struct {
+	kind  tokenKind
+	space []byte // the prefix of a start or end tag's name, if any
+	name  []byte // the local name of a start or end tag
+	attrs []byte // a start tag's attributes, raw
+	text  []byte // character data, entities decoded and line ends normalised
+}
+
+func newXMLTokenizer(r io.Reader) *xmlTokenizer {
+	return &xmlTokenizer{r: bufio.NewReaderSize(r, 64<<10)}
 }
 
 var errXMLSyntax = errors.New("XML syntax error")
 
-func (z *rawTokenizer) RawToken() (xml.Token, error) {
-	if z.pending != nil {
-		end := *z.pending
-		z.pending = nil
-		return end, nil
+// next reads the next token; io.EOF at the end of the input.
+func (z *xmlTokenizer) next() (*xmlToken, error) {
+	if z.pending {
+		z.pending = false
+		z.tok.kind, z.tok.attrs = tokEnd, nil
+		return &z.tok, nil
 	}
-	b, err := z.r.Peek(1)
-	if err != nil {
-		return nil, err
-	}
-	if b[0] != '<' {
-		return z.charData()
-	}
-	z.r.Discard(1)
-	b, err = z.r.Peek(1)
-	if err != nil {
-		return nil, unexpected(err)
-	}
-	switch b[0] {
-	case '/':
+	for {
+		b, err := z.r.Peek(1)
+		if err != nil {
+			return nil, err
+		}
+		if b[0] != '<' {
+			return z.charData()
+		}
 		z.r.Discard(1)
+		if b, err = z.r.Peek(1); err != nil {
+			return nil, unexpected(err)
+		}
+		switch b[0] {
+		case '/':
+			z.r.Discard(1)
+			tag, err := z.readTag()
+			if err != nil {
+				return nil, err
+			}
+			z.tok = xmlToken{kind: tokEnd}
+			z.tok.space, z.tok.name = splitName(bytes.TrimSpace(tag))
+			return &z.tok, nil
+		case '?':
+			if err := z.skipPast("?>"); err != nil {
+				return nil, err
+			}
+			continue
+		case '!':
+			head, err := z.r.Peek(9)
+			switch {
+			case bytes.HasPrefix(head, []byte("!--")):
+				if err := z.skipPast("-->"); err != nil {
+					return nil, err
+				}
+				continue
+			case bytes.HasPrefix(head, []byte("![CDATA[")):
+				z.r.Discard(8)
+				return z.cdata()
+			case err != nil:
+				return nil, unexpected(err)
+			}
+			return nil, fmt.Errorf("%w: DOCTYPE or declaration not allowed", errXMLSyntax)
+		}
 		tag, err := z.readTag()
 		if err != nil {
 			return nil, err
 		}
-		return xml.EndElement{Name: splitName(strings.TrimSpace(string(tag)))}, nil
-	case '?':
-		if err := z.skipPast("?>"); err != nil {
-			return nil, err
-		}
-		return xml.ProcInst{}, nil
-	case '!':
-		head, err := z.r.Peek(9)
-		switch {
-		case bytes.HasPrefix(head, []byte("!--")):
-			return xml.Comment{}, z.skipPast("-->")
-		case bytes.HasPrefix(head, []byte("![CDATA[")):
-			z.r.Discard(8)
-			return z.cdata()
-		case err != nil:
-			return nil, unexpected(err)
-		}
-		return nil, fmt.Errorf("%w: DOCTYPE or declaration not allowed", errXMLSyntax)
+		return z.startElement(tag)
 	}
-	tag, err := z.readTag()
-	if err != nil {
-		return nil, err
-	}
-	return z.startElement(tag)
 }
 
 func unexpected(err error) error {
@@ -97,8 +116,8 @@ func unexpected(err error) error {
 
 // readTag reads up to the '>' that closes the tag, outside quotes, and
 // returns what came before it.
-func (z *rawTokenizer) readTag() ([]byte, error) {
-	z.text = z.text[:0]
+func (z *xmlTokenizer) readTag() ([]byte, error) {
+	z.buf = z.buf[:0]
 	var quote byte
 	for {
 		chunk, err := z.r.ReadSlice('>')
@@ -113,81 +132,96 @@ func (z *rawTokenizer) readTag() ([]byte, error) {
 				quote = c
 			}
 		}
-		z.text = append(z.text, chunk...)
+		z.buf = append(z.buf, chunk...)
 		if err == nil && quote == 0 {
-			return z.text[:len(z.text)-1], nil
+			return z.buf[:len(z.buf)-1], nil
 		}
 	}
 }
 
-// startElement parses `name attr="v" …` with an optional trailing '/'.
-func (z *rawTokenizer) startElement(tag []byte) (xml.Token, error) {
-	selfClosing := false
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+
+// startElement splits `name attr="v" …/` into the token's name and raw
+// attributes, which attr reads when asked.
+func (z *xmlTokenizer) startElement(tag []byte) (*xmlToken, error) {
 	if n := len(tag); n > 0 && tag[n-1] == '/' {
-		selfClosing, tag = true, tag[:n-1]
+		z.pending, tag = true, tag[:n-1]
 	}
-	i := bytes.IndexAny(tag, " \t\r\n")
-	if i < 0 {
-		i = len(tag)
+	i := 0
+	for i < len(tag) && !isSpace(tag[i]) {
+		i++
 	}
 	if i == 0 {
 		return nil, fmt.Errorf("%w: tag without a name", errXMLSyntax)
 	}
-	se := xml.StartElement{Name: splitName(string(tag[:i]))}
-	rest := tag[i:]
-	for {
-		rest = skipSpace(rest)
-		if len(rest) == 0 {
-			break
-		}
-		eq := bytes.IndexByte(rest, '=')
-		if eq <= 0 {
-			return nil, fmt.Errorf("%w: attribute without a value in <%s>", errXMLSyntax, se.Name.Local)
-		}
-		name := bytes.TrimSpace(rest[:eq])
-		rest = skipSpace(rest[eq+1:])
-		if len(rest) == 0 || (rest[0] != '"' && rest[0] != '\'') {
-			return nil, fmt.Errorf("%w: unquoted attribute in <%s>", errXMLSyntax, se.Name.Local)
-		}
-		end := bytes.IndexByte(rest[1:], rest[0])
-		if end < 0 {
-			return nil, fmt.Errorf("%w: unterminated attribute in <%s>", errXMLSyntax, se.Name.Local)
-		}
-		value, err := unescape(nil, rest[1:1+end])
-		if err != nil {
-			return nil, err
-		}
-		if se.Attr == nil {
-			se.Attr = make([]xml.Attr, 0, 4) // a cell has up to three
-		}
-		se.Attr = append(se.Attr, xml.Attr{Name: splitName(string(name)), Value: string(value)})
-		rest = rest[end+2:]
-	}
-	if selfClosing {
-		z.pending = &xml.EndElement{Name: se.Name}
-	}
-	return se, nil
-}
-
-func skipSpace(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t' || b[0] == '\r' || b[0] == '\n') {
-		b = b[1:]
-	}
-	return b
+	z.tok = xmlToken{kind: tokStart, attrs: tag[i:]}
+	z.tok.space, z.tok.name = splitName(tag[:i])
+	return &z.tok, nil
 }
 
 // splitName splits a prefix off as encoding/xml does.
-func splitName(s string) xml.Name {
-	if space, local, ok := strings.Cut(s, ":"); ok && space != "" && local != "" {
-		return xml.Name{Space: space, Local: local}
+func splitName(b []byte) (space, local []byte) {
+	if i := bytes.IndexByte(b, ':'); i > 0 && i < len(b)-1 {
+		return b[:i], b[i+1:]
 	}
-	return xml.Name{Local: s}
+	return nil, b
 }
 
-// charData reads text up to the next '<', entities decoded and line ends
-// normalised to "\n" as XML requires.
-func (z *rawTokenizer) charData() (xml.Token, error) {
-	z.text = z.text[:0]
+// is reports whether the token is a start or end tag of local name name.
+func (t *xmlToken) is(kind tokenKind, name string) bool {
+	return t.kind == kind && string(t.name) == name
+}
+
+// attr returns the value of the unprefixed attribute name, "" when absent.
+func (t *xmlToken) attr(name string) (value string, err error) {
+	err = t.eachAttr(func(key, raw []byte) (bool, error) {
+		if string(key) != name {
+			return true, nil
+		}
+		v, err := unescape(nil, raw)
+		value = string(normaliseNewlines(v))
+		return false, err
+	})
+	return value, err
+}
+
+// eachAttr calls fn with each attribute's name (prefix included) and raw
+// value, until fn says stop.
+func (t *xmlToken) eachAttr(fn func(key, raw []byte) (more bool, err error)) error {
+	rest := t.attrs
+	for {
+		for len(rest) > 0 && isSpace(rest[0]) {
+			rest = rest[1:]
+		}
+		if len(rest) == 0 {
+			return nil
+		}
+		eq := bytes.IndexByte(rest, '=')
+		if eq <= 0 {
+			return fmt.Errorf("%w: attribute without a value in <%s>", errXMLSyntax, t.name)
+		}
+		key := bytes.TrimSpace(rest[:eq])
+		rest = rest[eq+1:]
+		for len(rest) > 0 && isSpace(rest[0]) {
+			rest = rest[1:]
+		}
+		if len(rest) == 0 || (rest[0] != '"' && rest[0] != '\'') {
+			return fmt.Errorf("%w: unquoted attribute in <%s>", errXMLSyntax, t.name)
+		}
+		end := bytes.IndexByte(rest[1:], rest[0])
+		if end < 0 {
+			return fmt.Errorf("%w: unterminated attribute in <%s>", errXMLSyntax, t.name)
+		}
+		if more, err := fn(key, rest[1:1+end]); !more || err != nil {
+			return err
+		}
+		rest = rest[end+2:]
+	}
+}
+
+// charData reads text up to the next '<'.
+func (z *xmlTokenizer) charData() (*xmlToken, error) {
+	z.buf = z.buf[:0]
 	for {
 		chunk, err := z.r.ReadSlice('<')
 		if err == nil {
@@ -196,7 +230,7 @@ func (z *rawTokenizer) charData() (xml.Token, error) {
 				return nil, err
 			}
 		}
-		z.text = append(z.text, chunk...)
+		z.buf = append(z.buf, chunk...)
 		if err == nil || err == io.EOF {
 			break
 		}
@@ -204,43 +238,45 @@ func (z *rawTokenizer) charData() (xml.Token, error) {
 			return nil, err
 		}
 	}
-	out, err := unescape(nil, z.text)
+	text, err := unescape(nil, z.buf)
 	if err != nil {
 		return nil, err
 	}
-	return xml.CharData(normaliseNewlines(out)), nil
+	z.tok = xmlToken{kind: tokText, text: normaliseNewlines(text)}
+	return &z.tok, nil
 }
 
 // cdata reads a CDATA section's text, after its "<![CDATA[".
-func (z *rawTokenizer) cdata() (xml.Token, error) {
-	z.text = z.text[:0]
+func (z *xmlTokenizer) cdata() (*xmlToken, error) {
+	z.buf = z.buf[:0]
 	for {
 		chunk, err := z.r.ReadSlice('>')
 		if err != nil && err != bufio.ErrBufferFull {
 			return nil, unexpected(err)
 		}
-		z.text = append(z.text, chunk...)
-		if bytes.HasSuffix(z.text, []byte("]]>")) {
-			return xml.CharData(normaliseNewlines(z.text[:len(z.text)-3])), nil
+		z.buf = append(z.buf, chunk...)
+		if bytes.HasSuffix(z.buf, []byte("]]>")) {
+			z.tok = xmlToken{kind: tokText, text: normaliseNewlines(z.buf[:len(z.buf)-3])}
+			return &z.tok, nil
 		}
 	}
 }
 
 // skipPast discards input up to and including end.
-func (z *rawTokenizer) skipPast(end string) error {
-	z.text = z.text[:0]
+func (z *xmlTokenizer) skipPast(end string) error {
+	z.buf = z.buf[:0]
 	last := end[len(end)-1]
 	for {
 		chunk, err := z.r.ReadSlice(last)
 		if err != nil && err != bufio.ErrBufferFull {
 			return unexpected(err)
 		}
-		z.text = append(z.text, chunk...)
-		if bytes.HasSuffix(z.text, []byte(end)) {
+		z.buf = append(z.buf, chunk...)
+		if bytes.HasSuffix(z.buf, []byte(end)) {
 			return nil
 		}
-		if len(z.text) > len(end) {
-			z.text = append(z.text[:0], z.text[len(z.text)-len(end):]...)
+		if len(z.buf) > len(end) {
+			z.buf = append(z.buf[:0], z.buf[len(z.buf)-len(end):]...)
 		}
 	}
 }
@@ -256,7 +292,7 @@ func normaliseNewlines(b []byte) []byte {
 var entities = map[string]byte{"amp": '&', "lt": '<', "gt": '>', "quot": '"', "apos": '\''}
 
 // unescape appends s to dst with its entity references decoded; s itself
-// is returned when it has none.
+// is returned when it has none and dst is nil.
 func unescape(dst, s []byte) ([]byte, error) {
 	if bytes.IndexByte(s, '&') < 0 {
 		if dst == nil {

@@ -38,24 +38,67 @@ func rawTokens(next func() (xml.Token, error)) ([]xml.Token, error) {
 	}
 }
 
+// tokensOf lists the tokens the fast tokenizer gives, as encoding/xml's.
+func tokensOf(doc string) ([]xml.Token, error) {
+	z := newXMLTokenizer(strings.NewReader(doc))
+	var out []xml.Token
+	for {
+		tok, err := z.next()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return out, err
+		}
+		name := xml.Name{Space: string(tok.space), Local: string(tok.name)}
+		switch tok.kind {
+		case tokText:
+			out = append(out, xml.CharData(string(tok.text)))
+		case tokEnd:
+			out = append(out, xml.EndElement{Name: name})
+		case tokStart:
+			se := xml.StartElement{Name: name}
+			err := tok.eachAttr(func(key, raw []byte) (bool, error) {
+				space, local := splitName(key)
+				v, err := unescape(nil, raw)
+				se.Attr = append(se.Attr, xml.Attr{Name: xml.Name{Space: string(space), Local: string(local)}, Value: string(normaliseNewlines(v))})
+				return true, err
+			})
+			if err != nil {
+				return out, err
+			}
+			out = append(out, se)
+		}
+	}
+}
+
 // sameAsEncodingXML checks that, where encoding/xml reads doc without
-// error, the fast tokenizer gives the same tokens.
+// error, the fast tokenizer gives the same tokens (comments and
+// processing instructions, which it skips, left out).
 func sameAsEncodingXML(t *testing.T, doc string) {
 	want, err := rawTokens(xml.NewDecoder(strings.NewReader(doc)).RawToken)
 	if err != nil {
 		return
 	}
+	kept := want[:0]
 	for _, tok := range want {
-		if _, ok := tok.(xml.Directive); ok {
+		switch tok.(type) {
+		case xml.Directive:
 			return // refused on purpose
+		case xml.Comment, xml.ProcInst:
+			continue
 		}
+		kept = append(kept, tok)
 	}
-	got, err := rawTokens(newRawTokenizer(strings.NewReader(doc)).RawToken)
+	got, err := tokensOf(doc)
 	if err != nil {
 		t.Fatalf("%q: %v", doc, err)
 	}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("%q:\n got %#v\nwant %#v", doc, got, want)
+	if len(got) == 0 && len(kept) == 0 {
+		return
+	}
+	if !reflect.DeepEqual(got, kept) {
+		t.Fatalf("%q:\n got %#v\nwant %#v", doc, got, kept)
 	}
 }
 
@@ -71,20 +114,20 @@ var xmlSamples = []string{
 	`<x:a x:b="1"/>`,
 }
 
-func TestRawTokenizerMatchesEncodingXML(t *testing.T) {
+func TestXMLTokenizerMatchesEncodingXML(t *testing.T) {
 	for _, doc := range xmlSamples {
 		sameAsEncodingXML(t, doc)
 	}
 }
 
-func TestRawTokenizerRefusesDoctype(t *testing.T) {
-	_, err := rawTokens(newRawTokenizer(strings.NewReader(`<!DOCTYPE a [<!ENTITY e "x">]><a>&e;</a>`)).RawToken)
+func TestXMLTokenizerRefusesDoctype(t *testing.T) {
+	_, err := tokensOf(`<!DOCTYPE a [<!ENTITY e "x">]><a>&e;</a>`)
 	if err == nil {
 		t.Fatal("a DOCTYPE was accepted")
 	}
 }
 
-func FuzzRawTokenizer(f *testing.F) {
+func FuzzXMLTokenizer(f *testing.F) {
 	for _, doc := range xmlSamples {
 		f.Add(doc)
 	}

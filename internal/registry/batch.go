@@ -35,16 +35,25 @@ type prepared struct {
 // refused the second time.
 func (s *Service) prepareCreates(ctx context.Context, q store.Querier, sc areas.Scope, ins []Input, now time.Time) ([]prepared, error) {
 	ts := store.FormatTime(now)
-	memo := areaMemo{}
 	ps := make([]prepared, len(ins))
+	checkers := make([]*checker, len(ins))
+	codes := make([]string, len(ins))
 	for i, in := range ins {
 		c := &checker{today: age.DateOf(now)}
 		r := row{Status: StatusActive, Active: true, FCReachable: true, Version: 1, CreatedAt: ts, UpdatedAt: ts}
 		c.apply(in, &r, true)
 		c.crossCheck(&r)
+		ps[i].r, checkers[i], codes[i] = r, c, r.AreaCode
+	}
+	memo := areaMemo{}
+	if err := memo.load(ctx, q, codes); err != nil {
+		return nil, err
+	}
+	for i, in := range ins {
+		c, r := checkers[i], &ps[i].r
 		memo.check(ctx, q, c, sc.Contains(r.AreaCode), "area_code", r.AreaCode)
-		household, _ := s.household(ctx, q, c, sc, in.HouseholdWith, 0)
-		ps[i] = prepared{r: r, household: household, err: c.err()}
+		ps[i].household, _ = s.household(ctx, q, c, sc, in.HouseholdWith, 0)
+		ps[i].err = c.err()
 	}
 	first := map[string]int{}
 	var numbers []string

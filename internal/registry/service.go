@@ -80,6 +80,34 @@ type areaFact struct {
 	found, retired bool
 }
 
+// load reads the facts of many codes at once, before checks that would
+// otherwise read them one by one.
+func (m areaMemo) load(ctx context.Context, q store.Querier, codes []string) error {
+	var todo []any
+	for _, c := range codes {
+		if _, ok := m[c]; !ok && c != "" {
+			m[c] = areaFact{} // not found unless the query says otherwise
+			todo = append(todo, c)
+		}
+	}
+	return store.Chunks(len(todo), func(lo, hi int) error {
+		rows, err := q.Query(ctx, "SELECT code, level, retired_at IS NOT NULL FROM areas WHERE code IN ("+store.Placeholders(hi-lo)+")", todo[lo:hi]...)
+		if err != nil {
+			return fmt.Errorf("look up areas: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var code string
+			f := areaFact{found: true}
+			if err := rows.Scan(&code, &f.level, &f.retired); err != nil {
+				return err
+			}
+			m[code] = f
+		}
+		return rows.Err()
+	})
+}
+
 // check accepts only a village or grid, in the caller's scope, that is
 // still in use. A nil memo reads every time.
 func (m areaMemo) check(ctx context.Context, q store.Querier, c *checker, inScope bool, field, code string) {

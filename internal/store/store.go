@@ -46,6 +46,8 @@ type DB struct {
 	r, w    *sql.DB
 	// Prepared statements of each SQLite pool (nil for PostgreSQL).
 	rc, wc *stmtCache
+	group  grouper
+	ckpt   *checkpointer // SQLite only
 }
 
 // IsPostgres reports whether a DSN names a PostgreSQL server.
@@ -78,8 +80,9 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	base := "file:" + dsn + "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 	// The one writer may hold a whole import in one transaction: statement
 	// journals in memory and a larger page cache keep it from spilling
-	// pages to disk before the commit.
-	w, err := sql.Open("sqlite", base+"&_pragma=temp_store(MEMORY)&_pragma=cache_size(-32768)")
+	// pages to disk before the commit. Its commits do not checkpoint: a
+	// checkpointer of its own does (see checkpointer).
+	w, err := sql.Open("sqlite", base+"&_pragma=temp_store(MEMORY)&_pragma=cache_size(-32768)&_pragma=wal_autocheckpoint(0)")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
@@ -93,7 +96,13 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	}
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
-	db := &DB{Dialect: SQLite, r: r, w: w, rc: newStmtCache(r), wc: newStmtCache(w)}
+	ck, err := sql.Open("sqlite", base)
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	db := &DB{Dialect: SQLite, r: r, w: w, rc: newStmtCache(r), wc: newStmtCache(w), ckpt: startCheckpointer(ck)}
 	if err := db.Ping(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -112,9 +121,12 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close closes both pools.
 func (db *DB) Close() error {
+	db.stopGroups()
 	db.rc.close()
 	db.wc.close()
-	err := db.w.Close()
+	err := db.ckpt.stop()
+	db.ckpt = nil
+	err = errors.Join(err, db.w.Close())
 	if db.r != db.w {
 		err = errors.Join(err, db.r.Close())
 	}

@@ -185,7 +185,8 @@ func (s *Service) Record(ctx context.Context, a Actor, in Input, photo []byte) (
 	}
 	var v Visit
 	created := false
-	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
+	// Phones send visits in bursts: grouped, many share one commit.
+	err = s.DB.InTxGrouped(ctx, func(tx *store.Tx) error {
 		var lat, lng, acc any
 		if l := rec.Location; l != nil {
 			lat, lng, acc = l.Lat, l.Lng, l.AccuracyM
