@@ -292,9 +292,27 @@ type inputs struct {
 	settings map[string]CountySettings
 }
 
+func newInputs() *inputs {
+	return &inputs{members: map[int64][]elderRow{}, latest: map[int64]*latestRow{}, rules: map[string]CountyRules{}, settings: map[string]CountySettings{}}
+}
+
+// loadRules reads the rules and settings of the county of areaCode, once.
+func (in *inputs) loadRules(ctx context.Context, q store.Querier, areaCode string) error {
+	county := countyOf(areaCode)
+	if _, ok := in.rules[county]; ok {
+		return nil
+	}
+	var err error
+	if in.rules[county], err = rulesFor(ctx, q, county); err != nil {
+		return err
+	}
+	in.settings[county], err = settingsFor(ctx, q, county)
+	return err
+}
+
 // gather reads the inputs of classifying es.
 func gather(ctx context.Context, tx *store.Tx, es []elderRow) (*inputs, error) {
-	in := &inputs{members: map[int64][]elderRow{}, latest: map[int64]*latestRow{}, rules: map[string]CountyRules{}, settings: map[string]CountySettings{}}
+	in := newInputs()
 	var households, assessed []int64
 	seenHousehold, listed := map[int64]bool{}, map[int64]bool{}
 	for _, e := range es {
@@ -304,15 +322,7 @@ func gather(ctx context.Context, tx *store.Tx, es []elderRow) (*inputs, error) {
 			seenHousehold[e.HouseholdID] = true
 			households = append(households, e.HouseholdID)
 		}
-		county := countyOf(e.AreaCode)
-		if _, ok := in.rules[county]; ok {
-			continue
-		}
-		var err error
-		if in.rules[county], err = rulesFor(ctx, tx, county); err != nil {
-			return nil, err
-		}
-		if in.settings[county], err = settingsFor(ctx, tx, county); err != nil {
+		if err := in.loadRules(ctx, tx, e.AreaCode); err != nil {
 			return nil, err
 		}
 	}
@@ -396,16 +406,25 @@ func recomputeSet(ctx context.Context, tx *store.Tx, ids []int64, cause string, 
 	return changed, err
 }
 
-// classifyAndStore classifies e from its inputs and stores the result and
-// the notices a change calls for; the entry of class_history it calls for
-// is added to history, for the caller to write with the others.
-func classifyAndStore(ctx context.Context, tx *store.Tx, e elderRow, in *inputs, cause string, now time.Time, history *[]historyRow) (bool, error) {
+// computed is what classifying one file gives, before it is stored.
+type computed struct {
+	effective, class       string // the class the system reads (override first), and the computed one
+	reasons, facts, next   string
+	reasonList             []classify.Reason
+	ruleSet, settings      int
+	partnerID              int64
+	review, newReview      bool
+	computedChanged, first bool
+}
+
+// classifyRow classifies e from its inputs, as of now's Shanghai day.
+func classifyRow(e elderRow, in *inputs, now time.Time) (computed, error) {
 	county := countyOf(e.AreaCode)
 	rules, st := in.rules[county], in.settings[county]
 	latest := in.latest[e.ID]
 	f, err := e.facts(latest)
 	if err != nil {
-		return false, err
+		return computed{}, err
 	}
 	var basis Basis
 	if latest != nil {
@@ -430,57 +449,73 @@ func classifyAndStore(ctx context.Context, tx *store.Tx, e elderRow, in *inputs,
 	res := classify.Classify(f, today, set, st.Settings)
 	reasons, err := json.Marshal(res.Reasons)
 	if err != nil {
-		return false, err
+		return computed{}, err
 	}
 	factsJSON, err := json.Marshal(basis)
 	if err != nil {
-		return false, err
+		return computed{}, err
 	}
-	next := ""
+	c := computed{effective: res.Class, class: res.Class, reasons: string(reasons), facts: string(factsJSON), reasonList: res.Reasons,
+		ruleSet: set.Version, settings: st.Version, partnerID: pid}
 	if e.Active {
 		if d, ok := classify.NextChange(f, today, set); ok {
-			next = d.String()
+			c.next = d.String()
 		}
 	}
-	effective := res.Class
 	if e.Override != "" {
-		effective = e.Override
+		c.effective = e.Override
 	}
-	first := e.ComputedAt == ""
-	computedChanged := first || res.Class != e.Computed || string(reasons) != e.Reasons
+	c.first = e.ComputedAt == ""
+	c.computedChanged = c.first || res.Class != e.Computed || c.reasons != e.Reasons
 	// An override answers the facts it was made on; when they change (or the
 	// class they give does), a county account must look at it again.
-	review := e.Review
-	newReview := e.Override != "" && !first && (string(factsJSON) != e.Facts || res.Class != e.Computed)
-	review = review || newReview
+	c.newReview = e.Override != "" && !c.first && (c.facts != e.Facts || res.Class != e.Computed)
+	c.review = e.Review || c.newReview
+	return c, nil
+}
 
+// history is the class_history entry c calls for on e, if any.
+func (c computed) history(e elderRow, cause string, now time.Time) (historyRow, bool) {
+	if !c.computedChanged && c.effective == e.Class {
+		return historyRow{}, false
+	}
+	return historyRow{ElderID: e.ID, At: now, Cause: cause, OldClass: e.Class, NewClass: c.effective, Computed: c.class,
+		Reasons: c.reasons, Facts: c.facts, RuleSetVersion: c.ruleSet, SettingsVersion: c.settings}, true
+}
+
+// classifyAndStore classifies e from its inputs and stores the result and
+// the notices a change calls for; the entry of class_history it calls for
+// is added to history, for the caller to write with the others.
+func classifyAndStore(ctx context.Context, tx *store.Tx, e elderRow, in *inputs, cause string, now time.Time, history *[]historyRow) (bool, error) {
+	c, err := classifyRow(e, in, now)
+	if err != nil {
+		return false, err
+	}
 	if _, err := tx.Exec(ctx, `UPDATE elders SET class = ?, class_computed = ?, class_reasons = ?, class_facts = ?,
 		class_rule_set_version = ?, class_settings_version = ?, class_computed_at = ?, class_next_check = ?,
 		class_partner_id = ?, override_review_needed = ? WHERE id = ?`,
-		effective, res.Class, string(reasons), string(factsJSON), set.Version, st.Version, store.FormatTime(now), next,
-		pid, boolInt(review), e.ID); err != nil {
+		c.effective, c.class, c.reasons, c.facts, c.ruleSet, c.settings, store.FormatTime(now), c.next,
+		c.partnerID, boolInt(c.review), e.ID); err != nil {
 		return false, fmt.Errorf("store class of elder %d: %w", e.ID, err)
 	}
-	if computedChanged || effective != e.Class {
-		h := historyRow{ElderID: e.ID, At: now, Cause: cause, OldClass: e.Class, NewClass: effective, Computed: res.Class,
-			Reasons: string(reasons), Facts: string(factsJSON), RuleSetVersion: set.Version, SettingsVersion: st.Version}
+	if h, ok := c.history(e, cause, now); ok {
 		*history = append(*history, h)
 	}
-	if effective != e.Class && e.Class != "" && e.Active {
-		why := reasonText(res.Reasons)
+	if c.effective != e.Class && e.Class != "" && e.Active {
+		why := reasonText(c.reasonList)
 		if e.Override != "" {
 			why = "人工调整：" + e.OverrideReason
 		}
-		if err := notifyChange(ctx, tx, now, e, e.Class, effective, why); err != nil {
+		if err := notifyChange(ctx, tx, now, e, e.Class, c.effective, why); err != nil {
 			return false, err
 		}
 	}
-	if newReview && !e.Review && e.Active {
-		if err := notifyReview(ctx, tx, now, e, res.Class); err != nil {
+	if c.newReview && !e.Review && e.Active {
+		if err := notifyReview(ctx, tx, now, e, c.class); err != nil {
 			return false, err
 		}
 	}
-	return effective != e.Class, nil
+	return c.effective != e.Class, nil
 }
 
 func boolInt(b bool) int {

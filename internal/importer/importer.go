@@ -157,7 +157,7 @@ func (im *Importer) elders(ctx context.Context, req Request, keptID int64) (*Rep
 		rep.Status = StatusChecked
 		return rep, im.record(ctx, &rec, rep, req.Data)
 	}
-	err = im.DB.InTx(ctx, func(tx *store.Tx) error {
+	err = im.DB.InBulkTx(ctx, func(tx *store.Tx) error {
 		if rec.ID == 0 {
 			if rec.ID, err = insertRecord(ctx, tx, rec, StatusCommitted); err != nil {
 				return err

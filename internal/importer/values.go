@@ -196,6 +196,9 @@ func readBool(v string) (bool, bool) {
 
 // readAmount reads a monthly amount in yuan: "1250.5", "1,250.50元",
 // "￥800"; 无, 没有 and a dash mean none (0).
+// amountNoise is what people type around an amount: units and separators.
+var amountNoise = strings.NewReplacer("元", "", "¥", "", "￥", "", ",", "", " ", "", "/月", "", "每月", "")
+
 func readAmount(v string, num bool) (string, bool) {
 	if num {
 		f, err := strconv.ParseFloat(v, 64)
@@ -209,7 +212,7 @@ func readAmount(v string, num bool) (string, bool) {
 	case "无", "没有", "-", "—", "/", "0":
 		return "0", true
 	}
-	s = strings.NewReplacer("元", "", "¥", "", "￥", "", ",", "", " ", "", "/月", "", "每月", "").Replace(s)
+	s = amountNoise.Replace(s)
 	if _, err := strconv.ParseFloat(s, 64); err != nil {
 		return v, false
 	}

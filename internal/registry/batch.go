@@ -2,7 +2,6 @@ package registry
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -96,64 +95,87 @@ func versionRow(r *row, kind, fromArea string, changes map[string]Change, reason
 }
 
 // createMany registers the files of ins inside tx, one pass for the lot:
-// an input that is refused gets its refusal in errs and nothing written;
-// the others are inserted, then their first versions (recording reason),
-// classes and audit entries are written together. rows come back in input
-// order, a refused one as far as it was read, so a caller can name its
-// number. err fails the whole transaction; errRace means another writer
-// registered one of the numbers meanwhile.
+// an input that is refused gets its refusal in errs and nothing written.
+// The others are written once each, with their ids taken beforehand so a
+// file that starts its own household names itself as household, and with
+// their classes computed beforehand (classes.ClassifyFresh); a file that
+// joins a household is classified once written, with its household. Their
+// first versions (recording reason) and audit entries are written
+// together. rows come back in input order, a refused one as far as it
+// was read, so a caller can name its number. err fails the whole
+// transaction; errRace means another writer registered one of the
+// numbers meanwhile.
 func (s *Service) createMany(ctx context.Context, tx *store.Tx, actor Actor, sc areas.Scope, ins []Input, reason string, now time.Time) (rows []row, errs []error, err error) {
 	ps, err := s.prepareCreates(ctx, tx, sc, ins, now)
 	if err != nil {
 		return nil, nil, err
 	}
 	rows, errs = make([]row, len(ps)), make([]error, len(ps))
-	today := age.DateOf(now)
-	var names []string
-	var vals [][]any
-	byHash := map[string]int{}
+	var ok []int
 	for i, p := range ps {
 		rows[i], errs[i] = p.r, p.err
-		if p.err != nil {
-			continue
+		if p.err == nil {
+			ok = append(ok, i)
 		}
+	}
+	ids, err := tx.ReserveIDs(ctx, "elders", len(ok))
+	if err != nil {
+		return nil, nil, err
+	}
+	today := age.DateOf(now)
+	var own, joining []int // indexes into rows
+	var fresh []classes.Fresh
+	for k, i := range ok {
 		r := &rows[i]
-		r.HouseholdID = p.household // 0 until its own id is known
+		r.ID, r.HouseholdID = ids[k], ps[i].household
+		if r.HouseholdID == 0 {
+			r.HouseholdID = r.ID
+			own = append(own, i)
+			fresh = append(fresh, classes.Fresh{AreaCode: r.AreaCode, BirthDate: r.BirthDate, BirthDayAssumed: r.BirthDayAssumed,
+				Living: r.Living, Body: r.Body, Economic: r.Economic, FamilyPlanningSpecial: r.FPS, LeftBehind: r.LeftBehind,
+				PartnerCondition: r.Partner, ChildCondition: r.ChildCond, DisabilityGrade: r.CertGrade})
+		} else {
+			joining = append(joining, i)
+		}
 		r.seal(s.Keys)
 		r.Incomplete = len(Completeness(r.elder(today))) > 0
-		var v []any
-		names, v = r.writeCols()
-		vals = append(vals, v)
-		byHash[r.IDHmac] = i // numbers are unique in a batch (prepareCreates)
 	}
-	err = tx.InsertManyReturning(ctx, "INSERT INTO elders ("+strings.Join(names, ", ")+")", "id, id_hmac", vals, func(res *sql.Rows) error {
-		var id int64
-		var hash string
-		if err := res.Scan(&id, &hash); err != nil {
-			return err
-		}
-		rows[byHash[hash]].ID = id
-		return nil
-	})
+	// Classes follow the facts in the same transaction (R-CLS-4).
+	freshClasses, err := classes.ClassifyFresh(ctx, tx, fresh, "created", now)
 	if err != nil {
-		if store.IsUniqueViolation(err) {
-			return rows, nil, errRace
-		}
-		return nil, nil, fmt.Errorf("insert elders: %w", err)
+		return nil, nil, err
 	}
-	var ids, own []int64
-	var versions [][]any
-	var entries []audit.Entry
-	for i, p := range ps {
-		if p.err != nil {
-			continue
-		}
+	if err := insertRows(ctx, tx, rows, own, freshClasses); err != nil {
+		return rows, nil, err
+	}
+	if err := insertRows(ctx, tx, rows, joining, nil); err != nil {
+		return rows, nil, err
+	}
+	ownIDs, joiningIDs := make([]int64, len(own)), make([]int64, len(joining))
+	for k, i := range own {
+		ownIDs[k] = rows[i].ID
+		rows[i].Class = freshClasses[k].Summary()
+	}
+	for k, i := range joining {
+		joiningIDs[k] = rows[i].ID
+	}
+	if err := classes.RecordFresh(ctx, tx, ownIDs, freshClasses); err != nil {
+		return nil, nil, err
+	}
+	if _, err := classes.RecomputeMany(ctx, tx, joiningIDs, "created", now); err != nil {
+		return nil, nil, err
+	}
+	sums, err := classes.LoadSummaries(ctx, tx, joiningIDs)
+	if err != nil {
+		return nil, nil, err
+	}
+	versions := make([][]any, 0, len(ok))
+	entries := make([]audit.Entry, 0, len(ok))
+	for _, i := range ok {
 		r := &rows[i]
-		if p.household == 0 {
-			r.HouseholdID = r.ID
-			own = append(own, r.ID)
+		if sm, joined := sums[r.ID]; joined {
+			r.Class = sm
 		}
-		ids = append(ids, r.ID)
 		v, err := versionRow(r, "created", "", diff(nil, r), reason, actor, now)
 		if err != nil {
 			return nil, nil, err
@@ -161,32 +183,40 @@ func (s *Service) createMany(ctx context.Context, tx *store.Tx, actor Actor, sc 
 		versions = append(versions, v)
 		entries = append(entries, actor.entry("elder.create", r, audit.OK, "version=1", now))
 	}
-	// A file is its own household until it joins another; its id is only
-	// known once inserted.
-	err = store.Chunks(len(own), func(lo, hi int) error {
-		_, err := tx.Exec(ctx, "UPDATE elders SET household_id = id WHERE id IN ("+store.Placeholders(hi-lo)+")", store.Int64Args(own[lo:hi])...)
-		return err
-	})
-	if err != nil {
-		return nil, nil, fmt.Errorf("set households: %w", err)
-	}
 	if err := tx.InsertMany(ctx, versionInsert, versions); err != nil {
 		return nil, nil, fmt.Errorf("record first versions: %w", err)
 	}
-	// Classes follow the facts in the same transaction (R-CLS-4).
-	if _, err := classes.RecomputeMany(ctx, tx, ids, "created", now); err != nil {
-		return nil, nil, err
-	}
-	sums, err := classes.LoadSummaries(ctx, tx, ids)
-	if err != nil {
-		return nil, nil, err
-	}
-	for i := range rows {
-		if errs[i] == nil {
-			rows[i].Class = sums[rows[i].ID]
-		}
-	}
 	return rows, errs, audit.AppendMany(ctx, tx, entries)
+}
+
+// insertRows inserts rows[which] with their ids and, when cs is given,
+// cs[k] as the class columns of rows[which[k]].
+func insertRows(ctx context.Context, tx *store.Tx, rows []row, which []int, cs []classes.FreshClass) error {
+	if len(which) == 0 {
+		return nil
+	}
+	var names []string
+	vals := make([][]any, len(which))
+	for k, i := range which {
+		var v []any
+		names, v = rows[i].writeCols()
+		v = append([]any{rows[i].ID}, v...)
+		if cs != nil {
+			v = append(v, cs[k].Values()...)
+		}
+		vals[k] = v
+	}
+	names = append([]string{"id"}, names...)
+	if cs != nil {
+		names = append(names, classes.FreshColumns...)
+	}
+	if err := tx.InsertMany(ctx, "INSERT INTO elders ("+strings.Join(names, ", ")+")", vals); err != nil {
+		if store.IsUniqueViolation(err) {
+			return errRace
+		}
+		return fmt.Errorf("insert elders: %w", err)
+	}
+	return nil
 }
 
 // prepareUpdate applies a patch to the file as read through q (locked

@@ -13,6 +13,7 @@ import (
 
 	"tanfang/internal/areas"
 	"tanfang/internal/audit"
+	"tanfang/internal/classes"
 	"tanfang/internal/pii"
 	"tanfang/internal/policy/age"
 	"tanfang/internal/policy/idcard"
@@ -1097,7 +1098,7 @@ func testCreateMany(t *testing.T, w *world) {
 	ctx := context.Background()
 	held := w.id("1944-01-01", true, 1)
 	w.create(t, w.home, basic("王样本", held, w.v1))
-	twice := w.id("1944-02-02", false, 2)
+	twice := w.id("1952-02-02", false, 2) // 74: class C now, a change due at 80
 	bad := basic("张测试", w.id("1944-03-03", true, 3), w.v1)
 	bad.Phone = ptr("12345")
 	ins := []Input{
@@ -1109,6 +1110,7 @@ func testCreateMany(t *testing.T, w *world) {
 		basic("周样本", w.id("1944-05-05", false, 5), w.awayVillage),
 	}
 	ins[0].LivingSituation = ptr("alone")
+	ins[2].LivingSituation = ptr("empty_nest")
 	var elders []Elder
 	var errs []error
 	err := w.db.InTx(ctx, func(tx *store.Tx) error {
@@ -1141,4 +1143,38 @@ func testCreateMany(t *testing.T, w *world) {
 			t.Fatalf("history of input %d: %+v %v", i, vs, err)
 		}
 	}
+	// R-CLS-4: the class written with a new file is the one recomputing
+	// it gives: recomputing changes no column and adds no history.
+	ids := []int64{elders[0].ID, elders[2].ID}
+	before := classColumns(t, w.db, ids)
+	err = w.db.InTx(ctx, func(tx *store.Tx) error {
+		_, err := classes.RecomputeMany(ctx, tx, ids, "created", w.clk.now())
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after := classColumns(t, w.db, ids); after != before {
+		t.Fatalf("recomputing new files changed them:\n%s\n%s", before, after)
+	}
+}
+
+// classColumns renders the class columns and class history of files.
+func classColumns(t *testing.T, db *store.DB, ids []int64) string {
+	t.Helper()
+	var b strings.Builder
+	for _, id := range ids {
+		vals := make([]any, len(classes.FreshColumns))
+		ptrs := make([]any, len(vals))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		q := "SELECT " + strings.Join(classes.FreshColumns, ", ") + ", (SELECT COUNT(*) FROM class_history WHERE elder_id = ?) FROM elders WHERE id = ?"
+		var n int
+		if err := db.QueryRow(context.Background(), q, id, id).Scan(append(ptrs, &n)...); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "%d: %s history=%d\n", id, fmt.Sprint(vals...), n)
+	}
+	return b.String()
 }

@@ -2,7 +2,7 @@ package store
 
 import (
 	"context"
-	"database/sql"
+	"fmt"
 	"strings"
 )
 
@@ -31,29 +31,6 @@ func Placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
 
-// InsertManyReturning is InsertMany with a RETURNING clause: scan is
-// called for every row the database returns, in no promised order, so
-// returning should name a column that tells the rows apart.
-func (t *Tx) InsertManyReturning(ctx context.Context, insert, returning string, rows [][]any, scan func(*sql.Rows) error) error {
-	if len(rows) == 0 {
-		return nil
-	}
-	tuple := "(" + Placeholders(len(rows[0])) + ")"
-	return Chunks(len(rows), func(lo, hi int) error {
-		res, err := t.Query(ctx, insert+" VALUES "+strings.TrimSuffix(strings.Repeat(tuple+", ", hi-lo), ", ")+" RETURNING "+returning, flatten(rows[lo:hi])...)
-		if err != nil {
-			return err
-		}
-		defer res.Close()
-		for res.Next() {
-			if err := scan(res); err != nil {
-				return err
-			}
-		}
-		return res.Err()
-	})
-}
-
 func flatten(rows [][]any) []any {
 	args := make([]any, 0, len(rows)*len(rows[0]))
 	for _, r := range rows {
@@ -73,6 +50,44 @@ func (t *Tx) InsertMany(ctx context.Context, insert string, rows [][]any) error 
 		_, err := t.Exec(ctx, insert+" VALUES "+strings.TrimSuffix(strings.Repeat(tuple+", ", hi-lo), ", "), flatten(rows[lo:hi])...)
 		return err
 	})
+}
+
+// ReserveIDs takes n new ids of table (whose id column is the {{ID}} of
+// the migrations) for rows the caller inserts with their ids given, so a
+// row can refer to its own id as it is written.
+func (t *Tx) ReserveIDs(ctx context.Context, table string, n int) ([]int64, error) {
+	ids := make([]int64, 0, n)
+	if n == 0 {
+		return ids, nil
+	}
+	if t.db.Dialect == Postgres {
+		rows, err := t.Query(ctx, "SELECT nextval(pg_get_serial_sequence('"+table+"', 'id')) FROM generate_series(1, ?)", n)
+		if err != nil {
+			return nil, fmt.Errorf("reserve ids of %s: %w", table, err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				return nil, err
+			}
+			ids = append(ids, id)
+		}
+		return ids, rows.Err()
+	}
+	// SQLite's one writer holds this transaction, so the ids after the
+	// largest used or ever handed out (AUTOINCREMENT's sqlite_sequence)
+	// stay free until it commits.
+	var last int64
+	err := t.QueryRow(ctx, `SELECT MAX(m) FROM (SELECT COALESCE(MAX(id), 0) AS m FROM `+table+`
+		UNION ALL SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = ?)`, table).Scan(&last)
+	if err != nil {
+		return nil, fmt.Errorf("reserve ids of %s: %w", table, err)
+	}
+	for i := range n {
+		ids = append(ids, last+1+int64(i))
+	}
+	return ids, nil
 }
 
 // Int64Args turns ids into query arguments.

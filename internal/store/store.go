@@ -78,11 +78,10 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		}
 	}
 	base := "file:" + dsn + "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate"
-	// The one writer may hold a whole import in one transaction: statement
-	// journals in memory and a larger page cache keep it from spilling
-	// pages to disk before the commit. Its commits do not checkpoint: a
-	// checkpointer of its own does (see checkpointer).
-	w, err := sql.Open("sqlite", base+"&_pragma=temp_store(MEMORY)&_pragma=cache_size(-32768)&_pragma=wal_autocheckpoint(0)")
+	// The one writer keeps statement journals in memory (an import's
+	// transaction writes many statements). Its commits do not checkpoint:
+	// a checkpointer of its own does (see checkpointer).
+	w, err := sql.Open("sqlite", base+fmt.Sprintf("&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(0)&_pragma=cache_size(-%d)", normalCacheKiB))
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
@@ -284,6 +283,33 @@ func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) error {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
+}
+
+// Page caches of SQLite's write connection, in KiB: what it keeps for
+// the pages visits touch, and what a bulk transaction gets.
+const (
+	normalCacheKiB = 16384
+	bulkCacheKiB   = 65536
+)
+
+// InBulkTx is InTx for one transaction that writes very many rows, such as
+// an import. On SQLite the write connection has a larger page cache for
+// its duration, so the transaction does not spill pages to disk before it
+// commits, while the server's memory stays small the rest of the time.
+func (db *DB) InBulkTx(ctx context.Context, fn func(*Tx) error) error {
+	if db.Dialect != SQLite {
+		return db.InTx(ctx, fn)
+	}
+	err := db.InTx(ctx, func(t *Tx) error {
+		if _, err := t.tx.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size = -%d", bulkCacheKiB)); err != nil {
+			return fmt.Errorf("enlarge page cache: %w", err)
+		}
+		return fn(t)
+	})
+	if _, rerr := db.w.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf("PRAGMA cache_size = -%d", normalCacheKiB)); rerr != nil {
+		err = errors.Join(err, fmt.Errorf("restore page cache: %w", rerr))
+	}
+	return err
 }
 
 // prepareMissed puts in the write pool's cache the queries a transaction
