@@ -89,20 +89,11 @@ func due(today, lo, hi string) (string, []any) {
 
 func dueIDs(ctx context.Context, db *store.DB, today, lo, hi string) ([]int64, error) {
 	where, args := due(today, lo, hi)
-	rows, err := db.Query(ctx, "SELECT id FROM elders WHERE "+where+" LIMIT ?", append(args, batch)...)
+	ids, err := store.Int64s(db.Query(ctx, "SELECT id FROM elders WHERE "+where+" LIMIT ?", append(args, batch)...))
 	if err != nil {
 		return nil, fmt.Errorf("due files: %w", err)
 	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return ids, nil
 }
 
 func countDue(ctx context.Context, db *store.DB, today, lo, hi string) (int, error) {

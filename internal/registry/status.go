@@ -215,22 +215,9 @@ func (s *Service) Transfer(ctx context.Context, actor Actor, fromScope areas.Sco
 // alone, so it may be run again after an interruption. Versions do not
 // change: the file's content is the same.
 func (s *Service) Rekey(ctx context.Context, actor Actor) (int, error) {
-	var ids []int64
-	rows, err := s.DB.Query(ctx, "SELECT id FROM elders ORDER BY id")
+	ids, err := store.Int64s(s.DB.Query(ctx, "SELECT id FROM elders ORDER BY id"))
 	if err != nil {
 		return 0, fmt.Errorf("list elders: %w", err)
-	}
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, err
 	}
 	n := 0
 	for _, id := range ids {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 )
@@ -61,19 +62,11 @@ func (t *Tx) ReserveIDs(ctx context.Context, table string, n int) ([]int64, erro
 		return ids, nil
 	}
 	if t.db.Dialect == Postgres {
-		rows, err := t.Query(ctx, "SELECT nextval(pg_get_serial_sequence('"+table+"', 'id')) FROM generate_series(1, ?)", n)
+		ids, err := Int64s(t.Query(ctx, "SELECT nextval(pg_get_serial_sequence('"+table+"', 'id')) FROM generate_series(1, ?)", n))
 		if err != nil {
 			return nil, fmt.Errorf("reserve ids of %s: %w", table, err)
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				return nil, err
-			}
-			ids = append(ids, id)
-		}
-		return ids, rows.Err()
+		return ids, nil
 	}
 	// SQLite's one writer holds this transaction, so the ids after the
 	// largest used or ever handed out (AUTOINCREMENT's sqlite_sequence)
@@ -88,6 +81,24 @@ func (t *Tx) ReserveIDs(ctx context.Context, table string, n int) ([]int64, erro
 		ids = append(ids, last+1+int64(i))
 	}
 	return ids, nil
+}
+
+// Int64s reads the one int64 column of rows, as a query returns them,
+// and closes rows.
+func Int64s(rows *sql.Rows, err error) ([]int64, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var v int64
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }
 
 // Int64Args turns ids into query arguments.
