@@ -11,11 +11,28 @@ import (
 // the database file.
 const checkpointEvery = time.Second
 
+// walRestartFrames is how long the write-ahead log may grow (in pages,
+// 4 KiB each) before the checkpointer makes the writer start it afresh.
+var walRestartFrames = 4096
+
+// walSizeLimit is what the log's file is cut back to, in bytes, when the
+// writer starts it afresh (SQLite otherwise keeps the file at its largest).
+var walSizeLimit = 64 << 20
+
 // checkpointer copies SQLite's write-ahead log into the database file on
 // a connection of its own. Left to the writer (SQLite's automatic
 // checkpoint), the copy and its fsync ran inside a commit every few
 // hundred visits, and every phone waiting on that commit waited for the
 // disk too. A passive checkpoint waits for no reader or writer.
+//
+// But the writer starts the log again from its beginning only when it
+// finds every page of the log already copied, and under a steady stream
+// of writes a checkpoint from outside is always a commit or two behind:
+// building the demo city grew the log to half a gigabyte. So once the log
+// is longer than walRestartFrames, a restarting checkpoint takes the write
+// lock for the moment it needs to copy the last commits (the writer waits
+// on its busy timeout; the checkpointer's own is short, so a long import
+// or a slow reader makes it give up and try again a second later).
 type checkpointer struct {
 	conn *sql.DB
 	quit chan struct{}
@@ -38,11 +55,24 @@ func (c *checkpointer) run() {
 		case <-c.quit:
 			return
 		case <-t.C:
-			if _, err := c.conn.ExecContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
+			if err := c.checkpoint(); err != nil {
 				slog.Warn("checkpoint of the write-ahead log failed; retrying", "err", err)
 			}
 		}
 	}
+}
+
+func (c *checkpointer) checkpoint() error {
+	ctx := context.Background()
+	var busy, logFrames, copied int
+	if err := c.conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logFrames, &copied); err != nil {
+		return err
+	}
+	if logFrames < walRestartFrames {
+		return nil
+	}
+	// A busy result is not an error: the next tick tries again.
+	return c.conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(RESTART)").Scan(&busy, &logFrames, &copied)
 }
 
 // stop ends the checkpoints; the writer's close makes the last one.

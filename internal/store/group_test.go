@@ -161,3 +161,38 @@ func fileSize(t *testing.T, path string) int64 {
 	}
 	return fi.Size()
 }
+
+// A steady stream of writes must not grow the write-ahead log without
+// end: once the log is long, the checkpointer makes the writer start it
+// afresh (building the demo city once left a log of half a gigabyte).
+func TestCheckpointerKeepsTheLogShortUnderSteadyWrites(t *testing.T) {
+	defer store.SetWALLimits(256, 1<<20)()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "steady.db")
+	db, err := store.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(ctx, "CREATE TABLE filler (s TEXT NOT NULL)"); err != nil {
+		t.Fatal(err)
+	}
+	row := strings.Repeat("x", 4000)
+	written, rows := 0, 0
+	for start := time.Now(); time.Since(start) < 5*time.Second; {
+		if _, err := db.Exec(ctx, "INSERT INTO filler (s) VALUES (?)", row); err != nil {
+			t.Fatal(err)
+		}
+		written += len(row)
+		rows++
+	}
+	wal := fileSize(t, path+"-wal")
+	t.Logf("log %d bytes after %d bytes written", wal, written)
+	if wal > int64(written/2) {
+		t.Fatalf("log of %d bytes after %d bytes written in a steady stream: it was never started afresh", wal, written)
+	}
+	var n int
+	if err := db.QueryRow(ctx, "SELECT COUNT(*) FROM filler").Scan(&n); err != nil || n != rows {
+		t.Fatalf("%d rows read back of %d written (%v)", n, rows, err)
+	}
+}

@@ -77,11 +77,13 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 			return nil, fmt.Errorf("create database folder: %w", err)
 		}
 	}
-	base := "file:" + dsn + "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	file := "file:" + dsn + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	base := file + "&_pragma=busy_timeout(10000)"
 	// The one writer keeps statement journals in memory (an import's
 	// transaction writes many statements). Its commits do not checkpoint:
-	// a checkpointer of its own does (see checkpointer).
-	w, err := sql.Open("sqlite", base+fmt.Sprintf("&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(0)&_pragma=cache_size(-%d)", normalCacheKiB))
+	// a checkpointer of its own does (see checkpointer). When it starts the
+	// log afresh it cuts the file back to walSizeLimit.
+	w, err := sql.Open("sqlite", base+fmt.Sprintf("&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(0)&_pragma=journal_size_limit(%d)&_pragma=cache_size(-%d)", walSizeLimit, normalCacheKiB))
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
@@ -95,7 +97,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	}
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
-	ck, err := sql.Open("sqlite", base)
+	ck, err := sql.Open("sqlite", file+"&_pragma=busy_timeout(250)")
 	if err != nil {
 		w.Close()
 		r.Close()
