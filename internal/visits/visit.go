@@ -196,19 +196,20 @@ func (s *Service) Record(ctx context.Context, a Actor, in Input, photo []byte) (
 			vid = visitorID
 		}
 		f := rec.Findings
-		var id int64
-		err := tx.QueryRow(ctx, `INSERT INTO visits (client_id, elder_id, area_code, visitor_id, recorded_by, mode, started_at, ended_at, outcome,
+		// RETURNING gives the stored row back: nothing below changes it.
+		var err error
+		v, err = scanVisit(tx.QueryRow(ctx, `INSERT INTO visits (client_id, elder_id, area_code, visitor_id, recorded_by, mode, started_at, ended_at, outcome,
 			expression, mobility, mental, illness, illness_kind, house, gas, water_heating, electricity, hygiene, supporter,
 			family_contact_on, service_needs, hardships, needs, needs_response, problems, problems_kind, handling, education,
 			late, late_reason, recorded_at, received_at, lat, lng, accuracy_m, distance_m, has_photo, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (client_id) DO NOTHING RETURNING id`,
+			ON CONFLICT (client_id) DO NOTHING RETURNING `+visitCols,
 			rec.ClientID, el.ID, el.AreaCode, vid, a.UserID, rec.Mode, store.FormatTime(rec.StartedAt), store.FormatTime(rec.EndedAt), rec.Outcome,
 			f.Expression, f.Mobility, f.Mental, f.Illness, f.IllnessKind, f.House, f.Gas, f.WaterHeating, f.Electricity, f.Hygiene, f.Supporter,
 			rec.FamilyContactOn, strings.Join(rec.ServiceNeeds, ","), strings.Join(rec.Hardships, ","), rec.Needs, rec.NeedsResponse,
 			rec.Problems, rec.ProblemsKind, rec.Handling, rec.Education, b2i(rec.Late), rec.LateReason,
-			store.FormatTime(rec.RecordedAt), store.FormatTime(now), lat, lng, acc, distance, b2i(photoType != ""), store.FormatTime(now)).Scan(&id)
-		if errors.Is(err, sql.ErrNoRows) {
+			store.FormatTime(rec.RecordedAt), store.FormatTime(now), lat, lng, acc, distance, b2i(photoType != ""), store.FormatTime(now)))
+		if errors.Is(err, store.ErrNotFound) {
 			// Another copy won the race and has committed.
 			v, err = scanVisit(tx.QueryRow(ctx, "SELECT "+visitCols+" FROM visits WHERE client_id = ?", rec.ClientID))
 			return err
@@ -216,6 +217,7 @@ func (s *Service) Record(ctx context.Context, a Actor, in Input, photo []byte) (
 		if err != nil {
 			return fmt.Errorf("insert visit: %w", err)
 		}
+		id := v.ID
 		created = true
 		if photoType != "" {
 			if _, err := tx.Exec(ctx, `INSERT INTO visit_photos (visit_id, content_type, size, data, created_at) VALUES (?, ?, ?, ?, ?)`,
@@ -235,11 +237,7 @@ func (s *Service) Record(ctx context.Context, a Actor, in Input, photo []byte) (
 			}
 		}
 		detail := fmt.Sprintf("mode=%s outcome=%s late=%d", rec.Mode, rec.Outcome, b2i(rec.Late))
-		if err := audit.Append(ctx, tx, a.entry(now, "visit.create", "visit", id, el.AreaCode, detail)); err != nil {
-			return err
-		}
-		v, err = scanVisit(tx.QueryRow(ctx, "SELECT "+visitCols+" FROM visits WHERE id = ?", id))
-		return err
+		return audit.Append(ctx, tx, a.entry(now, "visit.create", "visit", id, el.AreaCode, detail))
 	})
 	if err != nil {
 		return Visit{}, false, err
