@@ -162,6 +162,13 @@ func pick(unmasked bool, clear, masked string) string {
 	return masked
 }
 
+func yearMonth(date string) string {
+	if len(date) >= len("2006-01") {
+		return date[:len("2006-01")]
+	}
+	return date
+}
+
 func exportValue(ix *areaIndex, fd field, e registry.Elder, unmasked bool) any {
 	county, town, village := ix.path(e.AreaCode)
 	switch fd.name {
@@ -174,7 +181,9 @@ func exportValue(ix *areaIndex, fd field, e registry.Elder, unmasked bool) any {
 	case "id_number":
 		return pick(unmasked, e.IDNumber, e.IDNumberMasked)
 	case "birth_date":
-		return e.BirthDate
+		// The template asks for the month; the day would also tell what
+		// the masked ID number hides.
+		return pick(unmasked, e.BirthDate, yearMonth(e.BirthDate))
 	case "age":
 		return e.Age
 	case "phone":

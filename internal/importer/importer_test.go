@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -487,6 +488,22 @@ func testExport(t *testing.T, fx *fixture) {
 			t.Errorf("audit entry %d: %q, want %q", i, outcomes[i], w)
 		}
 	}
+	// The masked file gives the birth month only, as the template asks:
+	// the day would tell what the masked ID number hides.
+	for _, c := range []struct {
+		file    []byte
+		pattern string
+	}{{masked.Bytes(), `^\d{4}-\d{2}$`}, {full.Bytes(), `^\d{4}-\d{2}-\d{2}$`}} {
+		births := column(t, c.file, "出生年月")
+		if len(births) != n {
+			t.Fatalf("%d birth dates in an export of %d rows", len(births), n)
+		}
+		for _, b := range births {
+			if !regexp.MustCompile(c.pattern).MatchString(b) {
+				t.Errorf("birth date %q in an export, want the form %s", b, c.pattern)
+			}
+		}
+	}
 	rep := run(t, fx, haizhou, full.Bytes(), true)
 	if rep.Unchanged != n || rep.Rows != n || len(rep.Problems) != 0 {
 		t.Fatalf("exported file imported again: %+v", rep)
@@ -546,4 +563,34 @@ func testManyRows(t *testing.T, fx *fixture) {
 	if _, err := audit.Verify(ctx, fx.db); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// column reads the values under header in the first sheet of an xlsx.
+func column(t *testing.T, file []byte, header string) []string {
+	t.Helper()
+	f, err := excelize.OpenReader(bytes.NewReader(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows(f.GetSheetList()[0])
+	if err != nil || len(rows) == 0 {
+		t.Fatalf("read sheet: %v", err)
+	}
+	at := -1
+	for i, h := range rows[0] {
+		if h == header {
+			at = i
+		}
+	}
+	if at < 0 {
+		t.Fatalf("no column %s in %q", header, rows[0])
+	}
+	var out []string
+	for _, r := range rows[1:] {
+		if at < len(r) {
+			out = append(out, r[at])
+		}
+	}
+	return out
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"tanfang/internal/pii"
@@ -59,6 +60,10 @@ type Worker struct {
 	BaseBackoff time.Duration
 	MaxBackoff  time.Duration
 	Log         *slog.Logger
+
+	// unconfigured holds the channels already reported as not configured:
+	// their rows wait, and one warning per channel says so.
+	unconfigured sync.Map
 }
 
 func (w *Worker) defaults() {
@@ -240,6 +245,15 @@ func (w *Worker) fail(ctx context.Context, d Delivery, cause error) {
 		WHERE id = ? AND lease_owner = ?`, store.FormatTime(next), msg, w.MaxAttempts, d.ID, w.Owner)
 	if err != nil {
 		w.Log.Error("outbox: record failure", "id", d.ID, "err", err)
+	}
+	if errors.Is(cause, ErrNoSender) {
+		if _, seen := w.unconfigured.LoadOrStore(d.Channel, true); seen {
+			w.Log.Debug("outbox: channel not configured", "id", d.ID, "channel", d.Channel, "attempt", d.Attempt)
+			return
+		}
+		w.Log.Warn("outbox: channel not configured; its messages wait and are retried, and go out once it is configured and the server restarted",
+			"channel", d.Channel)
+		return
 	}
 	w.Log.Warn("outbox: delivery failed", "id", d.ID, "channel", d.Channel, "attempt", d.Attempt, "err", msg)
 }

@@ -275,8 +275,11 @@ func (s *Server) exportElders(w http.ResponseWriter, r *http.Request, c caller) 
 		return err
 	}
 	unmasked := q.Get("unmasked") == "1" || q.Get("unmasked") == "true"
-	meta := exporter.Meta{Title: "老人名册", Caller: callerLabel(c), Scope: s.scopeName(r, c), At: s.Now(), Filters: s.filterNotes(r, f),
-		Note: "列名与导入模板一致，修改后可再次导入；档案编号、年龄、类别、状态、缺项由系统生成，导入时忽略"}
+	note := "身份证号码、联系电话已脱敏，出生年月只到月：本表不能直接再导入；需要修改后导入时，请由有权限的账号导出完整号码"
+	if unmasked {
+		note = "列名与导入模板一致，修改后可再次导入；档案编号、年龄、类别、状态、缺项由系统生成，导入时忽略"
+	}
+	meta := exporter.Meta{Title: "老人名册", Caller: callerLabel(c), Scope: s.scopeName(r, c), At: s.Now(), Filters: s.filterNotes(r, f), Note: note}
 	var buf bytes.Buffer
 	if _, err := s.importer().ExportElders(r.Context(), c.actor(), c.Scope, f, unmasked, meta, &buf); err != nil {
 		return err

@@ -69,7 +69,7 @@ var funcs = template.FuncMap{
 		return map[string]string{"created": "建档", "updated": "修改", "status": "状态变更", "transferred": "档案转移"}[k]
 	},
 	"fmtTime": func(t time.Time) string { return t.In(age.Shanghai).Format("2006-01-02 15:04") },
-	"pct":     func(r float64) string { return fmt.Sprintf("%.1f%%", r*100) },
+	"pct":     pct,
 	"vl":      visitLabel,
 	"vls":     visitLabelList,
 	"classLabel": func(c string) string {

@@ -67,11 +67,18 @@ func kpi(t *testing.T, page, id string) string {
 	return html.UnescapeString(m[1])
 }
 
-func pct(r float64) string { return strconv.FormatFloat(r*100, 'f', 1, 64) + "%" }
+// pct is how pages show a rate: "—" when nothing was counted, not 0.0%.
+func pct(r float64, of int) string {
+	if of == 0 {
+		return "—"
+	}
+	return strconv.FormatFloat(r*100, 'f', 1, 64) + "%"
+}
 
 func testFiguresAgree(t *testing.T, e *env, w *reportstest.World) {
 	county := e.login("haizhou")
 	b := e.browser("haizhou")
+	emptyChildren := 0 // areas without elders show "—", not 0.0%
 	for _, code := range []string{haizhouCode, xinbaCode, villageCode} {
 		var o reports.Overview
 		if st := e.do("GET", "/api/v1/stats/overview?area_code="+code, county, nil, &o); st != 200 {
@@ -106,7 +113,8 @@ func testFiguresAgree(t *testing.T, e *env, w *reportstest.World) {
 		page := b.get("/dashboard?area_code=" + code)
 		for id, want := range map[string]string{
 			"kpi-files": strconv.Itoa(o.Elders.Files), "kpi-in-scope": strconv.Itoa(o.Elders.InScope),
-			"kpi-pairing": pct(o.Pairing.Rate), "kpi-week": pct(o.Compliance.Rate), "kpi-month": pct(o.MonthlyVisitRate),
+			"kpi-pairing": pct(o.Pairing.Rate, o.Pairing.Planned), "kpi-week": pct(o.Compliance.Rate, o.Compliance.InScope),
+			"kpi-month": pct(o.MonthlyVisitRate, o.Monthly.InScope),
 			"kpi-followups": strconv.Itoa(o.Followups.Open), "kpi-incomplete": strconv.Itoa(o.Elders.Incomplete),
 		} {
 			if got := kpi(t, page, id); got != want {
@@ -123,6 +131,14 @@ func testFiguresAgree(t *testing.T, e *env, w *reportstest.World) {
 			if !strings.Contains(page, `href="/dashboard?area_code=`+c.Area.Code+`"`) {
 				t.Errorf("%s: no link down to %s", code, c.Area.Code)
 			}
+			row := regexp.MustCompile(`(?s)<tr data-code="` + c.Area.Code + `">(.*?)</tr>`).FindStringSubmatch(page)
+			want := "<td>" + pct(c.Pairing.Rate, c.Pairing.Planned) + "</td><td>" + pct(c.Week.Rate, c.Week.InScope) + "</td><td>" + pct(c.Month.Rate, c.Month.InScope) + "</td>"
+			if row == nil || !strings.Contains(row[1], want) {
+				t.Errorf("%s: row of %s lacks %s", code, c.Area.Code, want)
+			}
+			if c.Pairing.Planned == 0 {
+				emptyChildren++
+			}
 		}
 		if code == villageCode {
 			if len(o.Visitors) == 0 {
@@ -134,6 +150,9 @@ func testFiguresAgree(t *testing.T, e *env, w *reportstest.World) {
 				}
 			}
 		}
+	}
+	if emptyChildren == 0 {
+		t.Error("no area without elders among the children: the \"—\" for 0/0 went unchecked")
 	}
 
 	// The month's report: JSON, workbook and a direct count agree.
