@@ -162,6 +162,8 @@ func (im *Importer) elders(ctx context.Context, req Request, keptID int64) (*Rep
 			if rec.ID, err = insertRecord(ctx, tx, rec, StatusCommitted); err != nil {
 				return err
 			}
+		} else if err := claim(ctx, tx, rec.ID); err != nil {
+			return err
 		}
 		if err := im.applyRows(ctx, tx, t, ix, req, fmt.Sprintf("批量导入（第%d号导入）", rec.ID), rep); err != nil {
 			return err
@@ -188,6 +190,20 @@ func (im *Importer) elders(ctx context.Context, req Request, keptID int64) (*Rep
 	return rep, im.record(ctx, &rec, rep, nil)
 }
 
+// claim takes a dry run's kept file for this commit inside its
+// transaction: of two confirmations sent at once, the second finds it
+// taken (ErrGone) instead of committing the same file again.
+func claim(ctx context.Context, tx *store.Tx, id int64) error {
+	res, err := tx.Exec(ctx, "UPDATE imports SET status = ? WHERE id = ? AND status = ?", StatusCommitted, id, StatusChecked)
+	if err != nil {
+		return fmt.Errorf("claim import %d: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return ErrGone
+	}
+	return nil
+}
+
 // record stores the outcome of an import that applied nothing, keeping
 // the file when keep is set.
 func (im *Importer) record(ctx context.Context, rec *record, rep *Report, keep []byte) error {
@@ -204,6 +220,9 @@ func (im *Importer) record(ctx context.Context, rec *record, rep *Report, keep [
 	return err
 }
 
+// scopeAge is the age from which the service looks after elders (R-OBJ-1).
+const scopeAge = 60
+
 // chunkRows is how many data rows are read before they go to the
 // registry together: their ID numbers looked up in one pass, their new
 // files written in one pass.
@@ -215,6 +234,7 @@ type chunkRow struct {
 	cells    []cell
 	ri       rowInput
 	number   string // the ID number as idcard.ParseAt gives it, when valid
+	age      int    // by the ID number, when valid
 	out      Outcome
 	problems []Problem
 }
@@ -294,7 +314,7 @@ func (im *Importer) readChunks(ctx context.Context, t *table, ix *areaIndex, out
 			}
 		}
 		if n, err := idcard.ParseAt(p.ri.idNumber, today); err == nil {
-			p.number = n.Value
+			p.number, p.age = n.Value, age.Years(n.Birth, today)
 		}
 		chunk = append(chunk, p)
 		if len(chunk) == chunkRows {
@@ -332,6 +352,14 @@ func (im *Importer) applyChunk(ctx context.Context, tx *store.Tx, t *table, ix *
 		h, found := holders[p.number]
 		if !found || (!h.Active && h.Status != registry.StatusDeceased) {
 			// No file, or one closed by a move: the number may hold a new file.
+			if p.age < scopeAge {
+				// A roster of the service's elders with a younger person
+				// in it is most likely the wrong list or a mistyped number.
+				col, v := t.fieldCell(p.cells, "id_number")
+				p.problems = []Problem{{Row: p.out.Row, Column: col, Value: v, Message: fmt.Sprintf(
+					"按身份证号码现年%d岁，未满60周岁，不属于探访关爱服务对象，导入不建档；请核对号码，确需登记的请在档案页面单独新建", p.age)}}
+				continue
+			}
 			in := p.ri.in
 			in.AreaCode = &p.ri.area
 			creates = append(creates, i)
@@ -368,7 +396,9 @@ func (im *Importer) applyChunk(ctx context.Context, tx *store.Tx, t *table, ix *
 		}
 	}
 	for _, p := range chunk {
-		rep.Problems = append(rep.Problems, p.problems...)
+		for _, pr := range p.problems {
+			rep.Problems = append(rep.Problems, pr.clipped())
+		}
 		rep.Outcomes = append(rep.Outcomes, p.out)
 		switch p.out.Outcome {
 		case Created:

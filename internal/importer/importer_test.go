@@ -8,6 +8,7 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -129,6 +130,9 @@ func TestImport(t *testing.T) {
 		t.Run("merged_header", func(t *testing.T) { testMergedHeader(t, fx) })
 		t.Run("other_area", func(t *testing.T) { testOtherArea(t, fx) })
 		t.Run("interrupted", func(t *testing.T) { testInterrupted(t, fx) })
+		t.Run("confirm_twice", func(t *testing.T) { testConfirmTwice(t, fx) })
+		t.Run("too_young", func(t *testing.T) { testTooYoung(t, fx) })
+		t.Run("separators_only", func(t *testing.T) { testSeparatorsOnly(t, fx) })
 		t.Run("many_rows", func(t *testing.T) { testManyRows(t, fx) })
 		t.Run("template", func(t *testing.T) { testTemplate(t, fx) })
 		t.Run("export", func(t *testing.T) { testExport(t, fx) })
@@ -507,6 +511,84 @@ func testExport(t *testing.T, fx *fixture) {
 	rep := run(t, fx, haizhou, full.Bytes(), true)
 	if rep.Unchanged != n || rep.Rows != n || len(rep.Problems) != 0 {
 		t.Fatalf("exported file imported again: %+v", rep)
+	}
+}
+
+// R-REC: a multi-choice cell holding only separators is blank, and a
+// blank cell leaves the file's answers as they are.
+func testSeparatorsOnly(t *testing.T, fx *fixture) {
+	number := id("1940-01-09", 91)
+	if rep := run(t, fx, haizhou, book(t, [][]any{{"姓名", "身份证号码", "区划代码", "身体状况", "经济状况"},
+		{"冯样本", number, xinbaVillage, "半失能", "低保"}}, nil), false); rep.Created != 1 {
+		t.Fatalf("first import %+v", rep)
+	}
+	for _, cells := range [][]any{{"、、、", "/"}, {" ，；", ""}} {
+		rep := run(t, fx, haizhou, book(t, [][]any{{"姓名", "身份证号码", "区划代码", "身体状况", "经济状况"},
+			{"冯样本", number, xinbaVillage, cells[0], cells[1]}}, nil), true)
+		if rep.Unchanged != 1 || len(rep.Problems) != 0 {
+			t.Fatalf("cells %q: %+v", cells, rep)
+		}
+	}
+}
+
+// R-OBJ-1: an import makes files for elders of 60 and over only; a
+// younger person (the wrong list, a mistyped number) is refused by name.
+func testTooYoung(t *testing.T, fx *fixture) {
+	rep := run(t, fx, haizhou, book(t, [][]any{
+		{"姓名", "身份证号码", "区划代码"},
+		{"孙样本", id("1966-12-03", 81), xinbaVillage}, // 60 on the fixture's day
+		{"周样本", id("1966-12-04", 83), xinbaVillage}, // 60 tomorrow
+		{"吴样本", id("1990-05-05", 85), xinbaVillage},
+		{"郑样本", id("2026-12-02", 87), xinbaVillage},
+	}, nil), true)
+	got := map[int]string{}
+	for _, p := range rep.Problems {
+		got[p.Row] = p.Column + ": " + p.Message
+	}
+	if rep.Created != 1 || rep.Rejected != 3 || len(got) != 3 ||
+		!strings.Contains(got[3], "现年59岁，未满60周岁") || !strings.Contains(got[4], "现年36岁") || !strings.Contains(got[5], "现年0岁") {
+		t.Fatalf("created %d rejected %d problems %v", rep.Created, rep.Rejected, got)
+	}
+}
+
+// R-OBJ-3: a dry run confirmed twice at once (a double click, a retry)
+// commits once; the other confirmation is told the file is gone, and the
+// import keeps the counts of the commit that happened.
+func testConfirmTwice(t *testing.T, fx *fixture) {
+	ctx := context.Background()
+	rows := [][]any{{"姓名", "身份证号码", "区划代码"}}
+	for i := range 5 {
+		rows = append(rows, []any{"钱样本", id("1943-03-03", 70+i), xinbaVillage})
+	}
+	dry := run(t, fx, haizhou, book(t, rows, nil), true)
+	if dry.Created != 5 {
+		t.Fatalf("dry run %+v", dry)
+	}
+	before := fx.count(t, "elders")
+	var wg sync.WaitGroup
+	reps := make([]*Report, 2)
+	errs := make([]error, 2)
+	for i := range 2 {
+		wg.Go(func() { reps[i], errs[i] = fx.im.Confirm(ctx, admin, haizhou, dry.ImportID) })
+	}
+	wg.Wait()
+	ok, gone := 0, 0
+	for i := range 2 {
+		switch {
+		case errs[i] == nil && reps[i].Created == 5:
+			ok++
+		case errors.Is(errs[i], ErrGone):
+			gone++
+		default:
+			t.Errorf("confirmation %d: %+v %v", i, reps[i], errs[i])
+		}
+	}
+	if ok != 1 || gone != 1 || fx.count(t, "elders") != before+5 {
+		t.Fatalf("two confirmations: %d committed, %d refused, %d new files", ok, gone, fx.count(t, "elders")-before)
+	}
+	var created int
+	if err := fx.db.QueryRow(ctx, "SELECT created FROM imports WHERE id = ?", dry.ImportID).Scan(&created); err != nil || created != 5 {
+		t.Fatalf("import record: created %d %v", created, err)
 	}
 }
 

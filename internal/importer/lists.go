@@ -127,6 +127,18 @@ func listCounts(rep *ListReport, status string) counts {
 	return counts{status, rep.Rows, len(rep.Missing), len(rep.Disagreeing), rep.Agreeing, len(bad), rep.Problems}
 }
 
+// NotFixableError names elder ids given to Apply that are not among the
+// disagreeing files the list can fix.
+type NotFixableError struct{ ElderIDs []int64 }
+
+func (e *NotFixableError) Error() string {
+	ids := make([]string, len(e.ElderIDs))
+	for i, id := range e.ElderIDs {
+		ids[i] = strconv.FormatInt(id, 10)
+	}
+	return "档案编号" + strings.Join(ids, "、") + "不在本次核对可更正的不一致名单中，请刷新核对结果后再选择"
+}
+
 // Apply sets the facts of the disagreeing files of a reconciled list (all
 // fixable ones, or those of elderIDs) to the list's, in one transaction,
 // each change a new version of the file, audited.
@@ -146,9 +158,21 @@ func (im *Importer) Apply(ctx context.Context, actor registry.Actor, sc areas.Sc
 	if err != nil {
 		return nil, err
 	}
+	fixable := map[int64]bool{}
+	for _, f := range fixes {
+		fixable[f.elderID] = true
+	}
 	want := map[int64]bool{}
+	var unknown []int64
 	for _, id := range elderIDs {
 		want[id] = true
+		if !fixable[id] {
+			unknown = append(unknown, id)
+		}
+	}
+	if len(unknown) > 0 {
+		// Applying nothing would use the reconciliation up.
+		return nil, &NotFixableError{ElderIDs: unknown}
 	}
 	reason := fmt.Sprintf("依据%s（第%d号导入）核对更正", ListKinds[rec.Kind], rec.ID)
 	err = im.DB.InTx(ctx, func(tx *store.Tx) error {
@@ -206,7 +230,7 @@ func (im *Importer) reconcile(ctx context.Context, kind string, req Request) (*L
 		}
 		bad := func(field, v, msg string) {
 			f := sp.index(field)
-			rep.Problems = append(rep.Problems, Problem{Row: num, Column: t.columnName(sp, f), Value: v, Message: msg})
+			rep.Problems = append(rep.Problems, Problem{Row: num, Column: t.columnName(sp, f), Value: v, Message: msg}.clipped())
 		}
 		raw, isNum := t.value(cells, sp.key)
 		typed, msg := readID(raw, isNum)

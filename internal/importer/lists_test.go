@@ -90,6 +90,13 @@ func testReconcileLists(t *testing.T, fx *fixture) {
 	if !strings.Contains(rep.Disagreeing[0].Differences[0], "肢体残疾1级") || !strings.Contains(strings.Join(rep.Disagreeing[1].Differences, ";"), "未提供残疾证号") {
 		t.Fatalf("differences %+v", rep.Disagreeing)
 	}
+	// Ids the list cannot fix are refused by name, and refusing them uses
+	// nothing up: the right apply still works afterwards.
+	var nf *NotFixableError
+	if _, err := fx.im.Apply(ctx, admin, haizhou, rep.ImportID, []int64{h.ElderID, rep.Disagreeing[1].ElderID, 999999}); !errors.As(err, &nf) ||
+		len(nf.ElderIDs) != 2 || !strings.Contains(nf.Error(), "999999") {
+		t.Fatalf("apply with ids the list cannot fix: %v", err)
+	}
 	if _, err := fx.im.Apply(ctx, admin, haizhou, rep.ImportID, []int64{h.ElderID}); err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"tanfang/internal/registry"
 )
@@ -136,6 +137,22 @@ type Problem struct {
 	Message string `json:"message"`
 }
 
+// problemValueRunes is how much of a cell a problem repeats: enough to
+// find the cell, not a copy of whatever was pasted into it.
+const problemValueRunes = 100
+
+func (p Problem) clipped() Problem {
+	n := 0
+	for i := range p.Value {
+		if n == problemValueRunes {
+			p.Value = fmt.Sprintf("%s…（共%d字）", p.Value[:i], utf8.RuneCountInString(p.Value))
+			break
+		}
+		n++
+	}
+	return p
+}
+
 var illnessNote = regexp.MustCompile(`重病[(（]([^)）]+)[)）]`)
 
 // readRoster reads one row. Blank cells leave the file's value as it is:
@@ -207,6 +224,9 @@ func readRoster(t *table, ix *areaIndex, num int, cells []cell) rowInput {
 			}
 			setText(in, fd.name, c)
 		case kMulti:
+			if len(splitMulti(v)) == 0 {
+				continue // only separators: as blank, the file's answers stay
+			}
 			if fd.name == "body_conditions" {
 				if m := illnessNote.FindStringSubmatch(v); m != nil && (in.Diseases == nil) {
 					d := strings.TrimSpace(m[1])

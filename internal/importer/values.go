@@ -267,7 +267,7 @@ func (cs *choiceSet) labels() string {
 func (cs *choiceSet) chooseMany(v string) (codes []string, other string, bad []string) {
 	parts := splitMulti(v)
 	for i := 0; i < len(parts); {
-		if code, text, ok := otherPart(parts[i]); ok {
+		if code, text, ok := otherPart(parts[i]); ok && cs.byKey[key(code)] == code {
 			codes = append(codes, code)
 			other = text
 			i++

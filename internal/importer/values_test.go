@@ -79,6 +79,9 @@ func TestChooseMany(t *testing.T) {
 		{"乡镇（街道）、村（社区）、志愿者", "town_village,volunteer", "", ""},
 		{"社工;其他：老年协会", "social_worker,other", "老年协会", ""},
 		{"低保、富裕", "dibao", "", "富裕"},
+		// Only the help channels have an answer "other"; elsewhere it is
+		// an unknown answer, named as the cell wrote it.
+		{"低保、其他：私房钱", "dibao", "", "其他:私房钱"},
 	} {
 		var chs *choiceSet
 		switch {
@@ -149,5 +152,17 @@ func TestAreaNames(t *testing.T) {
 		if got := shortName(in); got != want {
 			t.Errorf("shortName(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// A problem repeats enough of a cell to find it, not a whole paste.
+func TestProblemValueClipped(t *testing.T) {
+	long := strings.Repeat("张", 5000)
+	got := Problem{Row: 2, Column: "姓名", Value: long, Message: "姓名过长"}.clipped()
+	if want := strings.Repeat("张", problemValueRunes) + "…（共5000字）"; got.Value != want || got.Message != "姓名过长" {
+		t.Fatalf("clipped to %d bytes: %q…", len(got.Value), got.Value[:30])
+	}
+	if short := (Problem{Value: "张三"}).clipped(); short.Value != "张三" {
+		t.Fatalf("a short value changed: %q", short.Value)
 	}
 }

@@ -59,9 +59,12 @@ func (s *Server) importer() *importer.Importer {
 // importError maps the importer's typed errors to API errors.
 func importError(err error) error {
 	var fe *importer.FileError
+	var nf *importer.NotFixableError
 	switch {
 	case errors.As(err, &fe):
 		return badField("file", fe.Message)
+	case errors.As(err, &nf):
+		return badField("elder_ids", nf.Error())
 	case errors.Is(err, importer.ErrGone):
 		return &statusError{http.StatusConflict, errConflict, "该文件已处理或已超过保留期（24小时），请重新上传"}
 	case errors.Is(err, registry.ErrForbidden):
