@@ -114,7 +114,7 @@ func testFiguresAgree(t *testing.T, e *env, w *reportstest.World) {
 		for id, want := range map[string]string{
 			"kpi-files": strconv.Itoa(o.Elders.Files), "kpi-in-scope": strconv.Itoa(o.Elders.InScope),
 			"kpi-pairing": pct(o.Pairing.Rate, o.Pairing.Planned), "kpi-week": pct(o.Compliance.Rate, o.Compliance.InScope),
-			"kpi-month": pct(o.MonthlyVisitRate, o.Monthly.InScope),
+			"kpi-month":     pct(o.MonthlyVisitRate, o.Monthly.InScope),
 			"kpi-followups": strconv.Itoa(o.Followups.Open), "kpi-incomplete": strconv.Itoa(o.Elders.Incomplete),
 		} {
 			if got := kpi(t, page, id); got != want {
