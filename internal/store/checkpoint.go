@@ -3,17 +3,24 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 )
 
 // checkpointEvery is how often the write-ahead log is copied back into
 // the database file.
-const checkpointEvery = time.Second
+var checkpointEvery = time.Second
 
 // walRestartFrames is how long the write-ahead log may grow (in pages,
 // 4 KiB each) before the checkpointer makes the writer start it afresh.
 var walRestartFrames = 4096
+
+// restartWaitMillis is how long a restarting checkpoint waits for readers
+// to leave the log, holding up the writers meanwhile.
+const restartWaitMillis = 250
 
 // walSizeLimit is what the log's file is cut back to, in bytes, when the
 // writer starts it afresh (SQLite otherwise keeps the file at its largest).
@@ -29,19 +36,21 @@ var walSizeLimit = 64 << 20
 // finds every page of the log already copied, and under a steady stream
 // of writes a checkpoint from outside is always a commit or two behind:
 // building the demo city grew the log to half a gigabyte. So once the log
-// is longer than walRestartFrames, a restarting checkpoint takes the write
-// lock for the moment it needs to copy the last commits (the writer waits
-// on its busy timeout; the checkpointer's own is short, so a long import
-// or a slow reader makes it give up and try again a second later).
+// is longer than walRestartFrames, the checkpointer takes the write
+// connection itself, in its turn among the writers waiting for it, and
+// makes a restarting checkpoint there: it copies the last commits and
+// waits (briefly: a long read makes it give up and try a second later)
+// for readers to leave the log, and the next write starts the log afresh.
 type checkpointer struct {
-	conn *sql.DB
+	conn   *sql.DB
+	writer *sql.DB
 	quit chan struct{}
 	done chan struct{}
 }
 
-func startCheckpointer(conn *sql.DB) *checkpointer {
+func startCheckpointer(conn, writer *sql.DB) *checkpointer {
 	conn.SetMaxOpenConns(1)
-	c := &checkpointer{conn: conn, quit: make(chan struct{}), done: make(chan struct{})}
+	c := &checkpointer{conn: conn, writer: writer, quit: make(chan struct{}), done: make(chan struct{})}
 	go c.run()
 	return c
 }
@@ -71,8 +80,21 @@ func (c *checkpointer) checkpoint() error {
 	if logFrames < walRestartFrames {
 		return nil
 	}
+	w, err := c.writer.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	if _, err := w.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", restartWaitMillis)); err != nil {
+		return err
+	}
 	// A busy result is not an error: the next tick tries again.
-	return c.conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(RESTART)").Scan(&busy, &logFrames, &copied)
+	err = w.QueryRowContext(ctx, "PRAGMA wal_checkpoint(RESTART)").Scan(&busy, &logFrames, &copied)
+	if _, e := w.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", busyTimeoutMillis)); e != nil {
+		// A writer that gives up on a lock after 250 ms would fail visits.
+		return errors.Join(err, e, w.Raw(func(any) error { return driver.ErrBadConn }))
+	}
+	return err
 }
 
 // stop ends the checkpoints; the writer's close makes the last one.

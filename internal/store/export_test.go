@@ -1,10 +1,13 @@
 package store
 
-// SetWALLimits lowers the log length that makes the checkpointer restart
-// the log and the size its file is cut back to, so a test reaches them
-// quickly; it returns the undo.
-func SetWALLimits(frames, bytes int) func() {
-	oldFrames, oldBytes := walRestartFrames, walSizeLimit
-	walRestartFrames, walSizeLimit = frames, bytes
-	return func() { walRestartFrames, walSizeLimit = oldFrames, oldBytes }
+import "time"
+
+// SetCheckpointing makes checkpoints more frequent, the log length that
+// makes the checkpointer restart the log shorter, and the size its file
+// is cut back to smaller, so a test sees them work quickly; it returns
+// the undo.
+func SetCheckpointing(every time.Duration, frames, bytes int) func() {
+	oldEvery, oldFrames, oldBytes := checkpointEvery, walRestartFrames, walSizeLimit
+	checkpointEvery, walRestartFrames, walSizeLimit = every, frames, bytes
+	return func() { checkpointEvery, walRestartFrames, walSizeLimit = oldEvery, oldFrames, oldBytes }
 }

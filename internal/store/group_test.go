@@ -166,7 +166,7 @@ func fileSize(t *testing.T, path string) int64 {
 // end: once the log is long, the checkpointer makes the writer start it
 // afresh (building the demo city once left a log of half a gigabyte).
 func TestCheckpointerKeepsTheLogShortUnderSteadyWrites(t *testing.T) {
-	defer store.SetWALLimits(256, 1<<20)()
+	defer store.SetCheckpointing(100*time.Millisecond, 256, 1<<20)()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "steady.db")
 	db, err := store.Open(ctx, path)
@@ -188,7 +188,10 @@ func TestCheckpointerKeepsTheLogShortUnderSteadyWrites(t *testing.T) {
 	}
 	wal := fileSize(t, path+"-wal")
 	t.Logf("log %d bytes after %d bytes written", wal, written)
-	if wal > int64(written/2) {
+	// Without restarts the log holds about three times what was written
+	// (each one-row commit writes whole pages); with them, about the
+	// last tenth of a second's writes.
+	if wal > int64(written/4) {
 		t.Fatalf("log of %d bytes after %d bytes written in a steady stream: it was never started afresh", wal, written)
 	}
 	var n int

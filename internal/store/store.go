@@ -78,7 +78,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		}
 	}
 	file := "file:" + dsn + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate"
-	base := file + "&_pragma=busy_timeout(10000)"
+	base := file + fmt.Sprintf("&_pragma=busy_timeout(%d)", busyTimeoutMillis)
 	// The one writer keeps statement journals in memory (an import's
 	// transaction writes many statements). Its commits do not checkpoint:
 	// a checkpointer of its own does (see checkpointer). When it starts the
@@ -97,13 +97,13 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	}
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
-	ck, err := sql.Open("sqlite", file+"&_pragma=busy_timeout(250)")
+	ck, err := sql.Open("sqlite", file)
 	if err != nil {
 		w.Close()
 		r.Close()
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
-	db := &DB{Dialect: SQLite, r: r, w: w, rc: newStmtCache(r), wc: newStmtCache(w), ckpt: startCheckpointer(ck)}
+	db := &DB{Dialect: SQLite, r: r, w: w, rc: newStmtCache(r), wc: newStmtCache(w), ckpt: startCheckpointer(ck, w)}
 	if err := db.Ping(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -286,6 +286,10 @@ func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) error {
 	}
 	return nil
 }
+
+// busyTimeoutMillis is how long a connection waits for a lock held by
+// another (the checkpointer's, a restore) before it fails.
+const busyTimeoutMillis = 10000
 
 // Page caches of SQLite's write connection, in KiB: what it keeps for
 // the pages visits touch, and what a bulk transaction gets.
