@@ -9,10 +9,12 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"tanfang/internal/policy/age"
 	"tanfang/internal/policy/idcard"
 	"tanfang/internal/policy/mask"
+	"tanfang/internal/policy/text"
 )
 
 // Amount is a monthly amount in yuan as typed: "" not known, "0" none,
@@ -146,11 +148,11 @@ func (c *checker) freeText(field, label string, s *string, max int, multiLine bo
 	if multiLine {
 		v = strings.ReplaceAll(v, "\r\n", "\n")
 	}
-	switch r, bad := badRune(v, multiLine); {
+	switch bad := text.Problem(v, multiLine); {
 	case len([]rune(v)) > max:
 		c.add(field, "%s过长，最多%d个字", label, max)
-	case bad:
-		c.add(field, "%s中有不可见的控制字符（U+%04X），请删除后重新填写", label, r)
+	case bad != "":
+		c.add(field, "%s中%s，请删除后重新填写", label, bad)
 	case digitRun.MatchString(v):
 		c.add(field, "%s中不能填写电话号码或证件号码，请填在对应栏目中", label)
 	default:
@@ -158,33 +160,23 @@ func (c *checker) freeText(field, label string, s *string, max int, multiLine bo
 	}
 }
 
-// badRune finds a character that has no place in typed text: C0 controls
-// (but a line feed where lines are allowed), DEL, C1 controls, and the
-// bidirectional embeddings, overrides and isolates, which make text show
-// other than it reads.
-func badRune(s string, multiLine bool) (rune, bool) {
-	for _, r := range s {
-		switch {
-		case r == '\n' && multiLine:
-		case r < 0x20, r >= 0x7f && r <= 0x9f, r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
-			return r, true
-		}
-	}
-	return 0, false
-}
-
 func (c *checker) name(field, label string, s *string, dst *string) {
 	if s == nil {
 		return
 	}
 	v := strings.TrimSpace(*s)
-	switch r, bad := badRune(v, false); {
+	first, _ := utf8.DecodeRuneInString(v)
+	switch bad := text.Problem(v, false); {
 	case len([]rune(v)) > 50:
 		c.add(field, "%s过长，最多50个字", label)
-	case bad:
-		c.add(field, "%s中有不可见的控制字符（U+%04X），请删除后重新填写", label, r)
+	case bad != "":
+		c.add(field, "%s中%s，请删除后重新填写", label, bad)
 	case strings.ContainsFunc(v, unicode.IsDigit):
 		c.add(field, "%s中不能有数字", label)
+	case v != "" && !unicode.IsLetter(first):
+		// "=HYPERLINK(…)", "+张三": no name starts so, and a spreadsheet
+		// opening an export would read it as a formula.
+		c.add(field, "%s应以文字开头，不能以“%c”开头", label, first)
 	default:
 		*dst = v
 	}

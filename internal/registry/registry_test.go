@@ -1041,7 +1041,7 @@ func TestControlCharacters(t *testing.T) {
 		"help_channels_other":   func(in *Input, v string) { in.HelpChannelsOther = &v },
 		"measures":              func(in *Input, v string) { in.Measures = &v },
 	}
-	bad := []string{"\x00", "\t", "\r", "\x1b", "\x7f", "\u0080", "\u009b", "\u202a", "\u202e", "\u2066", "\u2069"}
+	bad := []string{"\x00", "\t", "\r", "\x1b", "\x7f", "\u0080", "\u009b", "\u202a", "\u202e", "\u2066", "\u2069", "\u200f", "\u200b", "\ufeff"}
 	for field, fn := range set {
 		for _, b := range bad {
 			var in Input
@@ -1080,6 +1080,23 @@ func TestControlCharacters(t *testing.T) {
 			}
 		} else if got != "" || r.Measures != c.want {
 			t.Errorf("%s %q: stored %q (%s), want %q", c.field, c.in, r.Measures, got, c.want)
+		}
+	}
+	// A wrong encoding's replacement character is named as such, and a
+	// name starting like a spreadsheet formula is refused.
+	for _, c := range []struct{ field, in, want string }{
+		{"address", "新坝村\ufffd组", "乱码"},
+		{"name", "=HYPERLINK(\"x\")", "应以文字开头"},
+		{"name", "+王样本", "不能以“+”开头"},
+		{"name", "@王样本", "不能以“@”开头"},
+		{"first_contact.name", "-王样本", "应以文字开头"},
+	} {
+		var in Input
+		set[c.field](&in, c.in)
+		ck := &checker{}
+		ck.apply(in, &row{}, false)
+		if got := fieldsOf(ck.err())[c.field]; !strings.Contains(got, c.want) {
+			t.Errorf("%s %q: %q, want %q", c.field, c.in, got, c.want)
 		}
 	}
 	// Reasons of a status change or a patch are checked the same way.

@@ -13,6 +13,7 @@ import (
 
 	"tanfang/internal/policy/age"
 	"tanfang/internal/policy/schedule"
+	"tanfang/internal/policy/text"
 )
 
 // Location is where the phone was when the visit was recorded.
@@ -119,30 +120,15 @@ func (c *checker) freeText(field, label string, s string, max int, multiLine boo
 	if multiLine {
 		s = strings.ReplaceAll(s, "\r\n", "\n")
 	}
-	switch r, bad := badRune(s, multiLine); {
+	switch bad := text.Problem(s, multiLine); {
 	case utf8.RuneCountInString(s) > max:
 		c.add(field, "%s不能超过%d个字", label, max)
-	case bad:
-		c.add(field, "%s中有不可见的控制字符（U+%04X），请删除后重新填写", label, r)
+	case bad != "":
+		c.add(field, "%s中%s，请删除后重新填写", label, bad)
 	case digitRun.MatchString(s):
 		c.add(field, "%s中不要填写电话号码或身份证号码", label)
 	}
 	return s
-}
-
-// badRune finds a character that has no place in typed text: C0 controls
-// (but a line feed where lines are allowed), DEL, C1 controls, and the
-// bidirectional embeddings, overrides and isolates, which make text show
-// other than it reads.
-func badRune(s string, multiLine bool) (rune, bool) {
-	for _, r := range s {
-		switch {
-		case r == '\n' && multiLine:
-		case r < 0x20, r >= 0x7f && r <= 0x9f, r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
-			return r, true
-		}
-	}
-	return 0, false
 }
 
 func (c *checker) instant(field, label, s string) time.Time {
