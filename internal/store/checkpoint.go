@@ -44,8 +44,8 @@ var walSizeLimit = 64 << 20
 type checkpointer struct {
 	conn   *sql.DB
 	writer *sql.DB
-	quit chan struct{}
-	done chan struct{}
+	quit   chan struct{}
+	done   chan struct{}
 }
 
 func startCheckpointer(conn, writer *sql.DB) *checkpointer {
