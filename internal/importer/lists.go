@@ -294,8 +294,8 @@ func (im *Importer) reconcile(ctx context.Context, kind string, req Request) (*L
 			}
 		case KindDisability:
 			cat, grade, cert, problem := listDisability(t, cells, n.Value)
-			if problem != "" {
-				bad("certificate", cert, problem)
+			if problem.message != "" {
+				bad(problem.field, problem.value, problem.message)
 				continue
 			}
 			switch {
@@ -345,18 +345,18 @@ func listArea(t *table, ix *areaIndex, cells []cell) (code string, outside bool)
 // listDisability reads a disability list row: the 20-character
 // certificate gives category and grade (DOMAIN §2); without it the
 // category and grade columns do.
-func listDisability(t *table, cells []cell, idNumber string) (cat, grade int, cert, problem string) {
+func listDisability(t *table, cells []cell, idNumber string) (cat, grade int, cert string, problem cellProblem) {
 	sp := listSpec
 	raw, isNum := t.value(cells, sp.index("certificate"))
 	if raw != "" {
 		if sciNotation.MatchString(fold(raw)) || (isNum && len(plainNumber(raw)) > 15) {
-			return 0, 0, raw, fmt.Sprintf("残疾证号被Excel存成了数字（%s），后几位已丢失，请把该列设为文本后重新填写", general(fold(raw)))
+			return 0, 0, raw, cellProblem{"certificate", raw, fmt.Sprintf("残疾证号被Excel存成了数字（%s），后几位已丢失，请把该列设为文本后重新填写", general(fold(raw)))}
 		}
 		d, err := idcard.ParseDisability(raw, idNumber)
 		if err != nil {
-			return 0, 0, raw, err.Error()
+			return 0, 0, raw, cellProblem{"certificate", raw, err.Error()}
 		}
-		return d.Category, d.Grade, d.Raw, ""
+		return d.Category, d.Grade, d.Raw, cellProblem{}
 	}
 	c, _ := t.value(cells, sp.index("category"))
 	g, _ := t.value(cells, sp.index("grade"))
@@ -365,11 +365,17 @@ func listDisability(t *table, cells []cell, idNumber string) (cat, grade int, ce
 		cat = n
 	}
 	grade = gradeOf(g)
-	if cat == 0 || grade == 0 {
-		return 0, 0, "", fmt.Sprintf("缺少残疾证号，且残疾类别“%s”或等级“%s”无法识别", c, g)
+	switch {
+	case cat == 0:
+		return 0, 0, "", cellProblem{"category", c, fmt.Sprintf("缺少残疾证号，残疾类别“%s”无法识别，应为视力、听力、言语、肢体、智力、精神或多重", c)}
+	case grade == 0:
+		return 0, 0, "", cellProblem{"grade", g, fmt.Sprintf("缺少残疾证号，残疾等级“%s”无法识别，应为一级至四级", g)}
 	}
-	return cat, grade, "", ""
+	return cat, grade, "", cellProblem{}
 }
+
+// cellProblem is a problem with the cell of field.
+type cellProblem struct{ field, value, message string }
 
 func gradeOf(s string) int {
 	s = strings.TrimSuffix(strings.TrimSpace(fold(s)), "级")

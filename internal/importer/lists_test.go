@@ -3,6 +3,7 @@ package importer
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -103,5 +104,22 @@ func testReconcileLists(t *testing.T, fx *fixture) {
 	got, _ = fx.reg.Get(ctx, admin, haizhou, h.ElderID)
 	if got.DisabilityCategory != 4 || got.DisabilityGrade != 1 {
 		t.Fatalf("after disability apply: %+v", got)
+	}
+	// Without a certificate, a category or grade that cannot be read is
+	// reported in its own column, with its value.
+	rep, err = fx.im.Reconcile(ctx, KindDisability, Request{Actor: admin, Scope: haizhou, Data: book(t, [][]any{
+		{"姓名", "身份证号码", "残疾类别", "残疾等级", "残疾证号"},
+		{"甲样本", a, "鼻子", "一级", nil},
+		{"乙样本", b, "视力", "九级", nil},
+	}, nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var where []string
+	for _, p := range rep.Problems {
+		where = append(where, fmt.Sprintf("%d %s %s", p.Row, p.Column, p.Value))
+	}
+	if strings.Join(where, "; ") != "2 残疾类别 鼻子; 3 残疾等级 九级" {
+		t.Fatalf("problems at %q", where)
 	}
 }
