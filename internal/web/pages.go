@@ -114,8 +114,9 @@ func loadPages() (*pageSet, error) {
 // pageData is what every page template receives.
 type pageData struct {
 	Nav []navLink
-	// DemoBuilding shows a banner while serve --demo is still filling the city.
-	DemoBuilding bool
+	// DemoBuilding shows a banner while serve --demo is still filling the
+	// city; Demo a line on every page saying the data are made up.
+	DemoBuilding, Demo bool
 	Title        string
 	Caller       *caller
 	CSRF         string
@@ -127,7 +128,7 @@ type pageData struct {
 }
 
 func (s *Server) render(w http.ResponseWriter, status int, name string, d pageData) {
-	d.DemoBuilding = s.demo() == "building"
+	d.DemoBuilding, d.Demo = s.demo() == "building", s.demo() != ""
 	if d.Caller != nil && d.Nav == nil {
 		d.Nav = s.navFor(d.Caller)
 	}

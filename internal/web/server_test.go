@@ -132,6 +132,30 @@ func TestAreaAdministration(t *testing.T) {
 }
 
 // Pages: login through the form (with its CSRF token), see the own area, log out.
+// Issue 9: a demo server says on every page that its data are made up,
+// and while the city is still being built, that too.
+func TestDemoBanners(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	for _, c := range []struct {
+		state          string
+		demo, building bool
+	}{{"", false, false}, {"building", true, true}, {"ready", true, false}} {
+		e.API.SetDemoState(c.state)
+		resp, err := http.Get(e.Srv.URL + "/login")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if got := strings.Contains(string(body), `id="demo-mode"`); got != c.demo {
+			t.Errorf("state %q: demo note %v, want %v", c.state, got, c.demo)
+		}
+		if got := strings.Contains(string(body), `id="demo-building"`); got != c.building {
+			t.Errorf("state %q: building banner %v, want %v", c.state, got, c.building)
+		}
+	}
+}
+
 func TestLoginPage(t *testing.T) {
 	e := newEnv(t, storetest.SQLite(t))
 	jar, _ := cookiejar.New(nil)
