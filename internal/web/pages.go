@@ -117,12 +117,12 @@ type pageData struct {
 	// DemoBuilding shows a banner while serve --demo is still filling the
 	// city; Demo a line on every page saying the data are made up.
 	DemoBuilding, Demo bool
-	Title        string
-	Caller       *caller
-	CSRF         string
-	Error        string
-	Flash        string
-	Data         any
+	Title              string
+	Caller             *caller
+	CSRF               string
+	Error              string
+	Flash              string
+	Data               any
 	// Alerts are open emergencies shown at the top of every page.
 	Alerts []pageAlert
 }
