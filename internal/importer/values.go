@@ -96,9 +96,10 @@ func readPhone(v string, num bool) (string, string) {
 // Dates: Excel keeps them as day numbers counted from 1899-12-30 (with
 // its 1900 leap-year bug below 61); people type them in many ways.
 var (
-	dateYMD  = regexp.MustCompile(`^([0-9]{4})\s*[-/.年]\s*([0-9]{1,2})\s*[-/.月]\s*([0-9]{1,2})\s*日?$`)
-	dateYM   = regexp.MustCompile(`^([0-9]{4})\s*[-/.年]\s*([0-9]{1,2})\s*月?$`)
-	dateTime = regexp.MustCompile(`^(.+?)[ T]+[0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?$`)
+	dateYMD = regexp.MustCompile(`^([0-9]{4})\s*[-/.年]\s*([0-9]{1,2})\s*[-/.月]\s*([0-9]{1,2})\s*日?$`)
+	dateYM  = regexp.MustCompile(`^([0-9]{4})\s*[-/.年]\s*([0-9]{1,2})\s*月?$`)
+	// A time after the date (Excel writes 0:00:00) is dropped, if it is one.
+	dateTime = regexp.MustCompile(`^(.+?)[ T]+([01]?[0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?$`)
 )
 
 // maxSerial is 2099-12-31, the last day an import may name.

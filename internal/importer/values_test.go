@@ -35,7 +35,7 @@ func TestParseDate(t *testing.T) {
 			t.Errorf("parseDate(%q, %v) = %v %v, want %s", c.in, c.num, d, ok, c.want)
 		}
 	}
-	for _, bad := range []string{"", "1950", "1950-13", "1950-02-30", "三月", "60", "1879-01", "3/1/1950"} {
+	for _, bad := range []string{"", "1950", "1950-13", "1950-02-30", "三月", "60", "1879-01", "3/1/1950", "2024-02-29 25:99", "1950-03-01 12:60"} {
 		if d, ok := parseDate(bad, bad == "60"); ok {
 			t.Errorf("parseDate(%q) = %v, want failure", bad, d)
 		}
