@@ -3,6 +3,7 @@ package importer
 import (
 	"bytes"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -27,19 +28,91 @@ type source interface {
 
 // csvRows reads a CSV file: UTF-8 with or without a byte-order mark, or
 // GBK/GB18030 as Excel on a Chinese Windows saves it.
-type csvRows struct{ r *csv.Reader }
+type csvRows struct {
+	r        *csv.Reader
+	gbk      bool // decoded as GB18030
+	nearUTF8 bool // though its bytes are UTF-8 but for a few
+}
 
-func openCSV(data []byte) *csvRows {
-	data = bytes.TrimPrefix(data, []byte("\xEF\xBB\xBF"))
-	var rd io.Reader = bytes.NewReader(data)
+var errEncoding = &FileError{"文件编码无法识别：请在Excel中另存为“CSV UTF-8”或GBK编码的CSV"}
+
+func openCSV(data []byte) (*csvRows, error) {
+	bom := bytes.HasPrefix(data, []byte("\xEF\xBB\xBF"))
+	if bom {
+		data = data[3:]
+	}
+	c := &csvRows{}
+	var rd io.Reader = &csvLines{r: bytes.NewReader(data), line: 1}
 	if !utf8.Valid(data) {
+		// Guessing GBK for anything not UTF-8 read a UTF-8 file with one
+		// stray byte as nonsense, reported as a missing header.
+		bad, multi := utf8Faults(data)
+		c.nearUTF8 = bad*4 <= multi
+		if bom || !gbkPlausible(data) {
+			return nil, errEncoding
+		}
+		c.gbk = true
 		rd = transform.NewReader(rd, simplifiedchinese.GB18030.NewDecoder())
 	}
-	r := csv.NewReader(rd)
-	r.FieldsPerRecord = -1
-	r.LazyQuotes = true
-	r.ReuseRecord = true
-	return &csvRows{r: r}
+	c.r = csv.NewReader(rd)
+	c.r.FieldsPerRecord = -1
+	c.r.LazyQuotes = true
+	c.r.ReuseRecord = true
+	return c, nil
+}
+
+// utf8Faults counts the bytes of data that are not UTF-8 and the
+// characters beyond ASCII that are.
+func utf8Faults(data []byte) (bad, multi int) {
+	for i := 0; i < len(data); {
+		if data[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && n == 1 {
+			bad++
+		} else {
+			multi++
+		}
+		i += n
+	}
+	return bad, multi
+}
+
+// gbkPlausible reports whether data is well-formed GB18030, of which GBK
+// is a part (ASCII, two-byte pairs of lead 0x81–0xFE and trail 0x40–0xFE
+// but 0x7F, four-byte sequences of lead, digit, lead, digit), and reads
+// as Chinese: at least half of its characters beyond ASCII are among the
+// common ones of GB2312 (both bytes 0xA1–0xFE), as in any roster, where
+// accented Latin-1 letters followed by ASCII would make rare characters.
+// A lone 0x80 is let through: it is the euro sign in Windows' code page 936.
+func gbkPlausible(data []byte) bool {
+	digit := func(c byte) bool { return c >= '0' && c <= '9' }
+	common, rare := 0, 0
+	for i := 0; i < len(data); {
+		c := data[i]
+		switch {
+		case c < 0x80:
+			i++
+		case c == 0x80:
+			i, rare = i+1, rare+1
+		case c == 0xFF:
+			return false
+		case i+1 < len(data) && data[i+1] >= 0x40 && data[i+1] != 0x7F && data[i+1] != 0xFF:
+			if c >= 0xA1 && data[i+1] >= 0xA1 {
+				common++
+			} else {
+				rare++
+			}
+			i += 2
+		case i+3 < len(data) && digit(data[i+1]) && data[i+2] >= 0x81 && data[i+2] <= 0xFE && digit(data[i+3]):
+			i, rare = i+4, rare+1
+		default:
+			return false
+		}
+	}
+	return common >= rare
 }
 
 func (c *csvRows) next() (int, []cell, error) {
@@ -48,7 +121,15 @@ func (c *csvRows) next() (int, []cell, error) {
 		if err == io.EOF {
 			return 0, nil, io.EOF
 		}
-		return 0, nil, &FileError{fmt.Sprintf("CSV文件格式有误：%v", err)}
+		var uq *unclosedQuote
+		var pe *csv.ParseError
+		switch {
+		case errors.As(err, &uq):
+			return 0, nil, &FileError{fmt.Sprintf("CSV第%d行的引号没有闭合，请检查该行", uq.line)}
+		case errors.As(err, &pe):
+			return 0, nil, &FileError{fmt.Sprintf("CSV第%d行格式有误，请检查该行", pe.StartLine)}
+		}
+		return 0, nil, &FileError{"CSV文件格式有误，请检查后再上传"}
 	}
 	line, _ := c.r.FieldPos(0)
 	cells := make([]cell, min(len(rec), maxColumns))
@@ -59,6 +140,106 @@ func (c *csvRows) next() (int, []cell, error) {
 }
 
 func (c *csvRows) close() error { return nil }
+
+// csvLines passes a CSV file's bytes on with every line end as "\n", and
+// follows its quoting to stop at a quoted field that is not closed.
+//
+// Old Mac Excel ended lines with a lone CR, which encoding/csv keeps as
+// text; CRLF stays one line end, so line numbers agree with the file.
+//
+// With LazyQuotes (kept so that a bare quote inside an unquoted field,
+// 张"三", reads as text) encoding/csv takes a quote inside a quoted field
+// for text and reads on across line ends, so one unclosed quote swallows
+// the rows after it. Here such a quote is an error naming the line the
+// field starts on, as is a quoted field still open at the end.
+//
+// It works on the raw bytes: no byte of a UTF-8, GBK or GB18030 character
+// beyond ASCII is a quote, comma, CR or LF.
+type csvLines struct {
+	r         io.Reader
+	line      int // of the next byte
+	afterCR   bool
+	state     csvState
+	quoteLine int // where the open quoted field starts
+	err       error
+}
+
+type csvState uint8
+
+const (
+	fieldStart csvState = iota
+	unquoted
+	quoted
+	quotedQuote // a quote in a quoted field: doubled or its end
+)
+
+// unclosedQuote is a quoted field starting on line that does not end
+// where it should.
+type unclosedQuote struct{ line int }
+
+func (e *unclosedQuote) Error() string {
+	return fmt.Sprintf("CSV: quoted field starting on line %d is not closed", e.line)
+}
+
+func (c *csvLines) Read(p []byte) (int, error) {
+	if c.err != nil {
+		return 0, c.err
+	}
+	for {
+		n, err := c.r.Read(p)
+		j := 0
+		for _, b := range p[:n] {
+			if b == '\n' && c.afterCR {
+				c.afterCR = false // the LF of a CRLF, passed on with the CR
+				continue
+			}
+			c.afterCR = b == '\r'
+			if b == '\r' {
+				b = '\n'
+			}
+			switch c.state {
+			case fieldStart:
+				switch b {
+				case '"':
+					c.state, c.quoteLine = quoted, c.line
+				case ',', '\n':
+				default:
+					c.state = unquoted
+				}
+			case unquoted:
+				if b == ',' || b == '\n' {
+					c.state = fieldStart
+				}
+			case quoted:
+				if b == '"' {
+					c.state = quotedQuote
+				}
+			case quotedQuote:
+				switch b {
+				case '"':
+					c.state = quoted
+				case ',', '\n':
+					c.state = fieldStart
+				default:
+					c.err = &unclosedQuote{c.quoteLine}
+					return j, c.err
+				}
+			}
+			if b == '\n' {
+				c.line++
+			}
+			p[j] = b
+			j++
+		}
+		if err == io.EOF && c.state == quoted {
+			c.err = &unclosedQuote{c.quoteLine}
+			return j, c.err
+		}
+		if j > 0 || err != nil {
+			return j, err
+		}
+	}
+}
 
 // table is a sheet with its header found: data rows come next.
 type table struct {
@@ -86,6 +267,10 @@ func openTable(data []byte, sp *spec) (*table, error) {
 	case bytes.HasPrefix(data, []byte("PK\x03\x04")):
 		book, err := openXLSX(data)
 		if err != nil {
+			var fe *FileError
+			if errors.As(err, &fe) {
+				return nil, fe
+			}
 			return nil, &FileError{"无法读取该Excel文件，请确认是.xlsx格式且未加密"}
 		}
 		var firstErr error
@@ -102,9 +287,17 @@ func openTable(data []byte, sp *spec) (*table, error) {
 				return t, nil
 			}
 			rows.close()
+			if rows.err != nil {
+				// A damaged sheet is reported, not passed over for the
+				// next: that one is probably not the roster meant.
+				return nil, err
+			}
 			if firstErr == nil {
 				firstErr = err
 			}
+		}
+		if firstErr == nil {
+			return nil, &FileError{"工作簿中没有可见的工作表，请取消隐藏后再上传"}
 		}
 		return nil, firstErr
 	case bytes.HasPrefix(data, []byte("\xD0\xCF\x11\xE0")):
@@ -115,7 +308,17 @@ func openTable(data []byte, sp *spec) (*table, error) {
 	if bytes.IndexByte(data[:min(len(data), 4096)], 0) >= 0 {
 		return nil, &FileError{"无法识别的文件格式，请上传.xlsx或.csv文件"}
 	}
-	return findHeader(openCSV(data), sp)
+	c, err := openCSV(data)
+	if err != nil {
+		return nil, err
+	}
+	t, err := findHeader(c, sp)
+	if err != nil && c.gbk && c.nearUTF8 {
+		// A UTF-8 file with a stray byte or two, read as GBK: its header
+		// is nonsense, and the encoding is what the user must fix.
+		return nil, errEncoding
+	}
+	return t, err
 }
 
 func findHeader(src source, sp *spec) (*table, error) {

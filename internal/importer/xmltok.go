@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 	"unicode/utf8"
 )
 
@@ -18,12 +17,31 @@ import (
 // entities and CDATA sections; comments and processing instructions are
 // skipped; a DOCTYPE is an error (worksheets have none, and refusing it
 // keeps entity expansion out). Like encoding/xml's RawToken it checks
-// neither nesting nor namespaces.
+// neither nesting nor namespaces. No token grows past maxXMLToken, so a
+// part of blank space or one endless text cannot take the memory.
 type xmlTokenizer struct {
 	r       *bufio.Reader
+	src     countingReader
 	tok     xmlToken
 	pending bool // the end of a self-closing element comes next
 	buf     []byte
+}
+
+// maxXMLToken bounds one tag, text run, CDATA section or the blank space
+// between elements. Excel's longest cell, 32,767 characters written as
+// entities, is under 200 KB.
+const maxXMLToken = 1 << 20
+
+// countingReader counts the bytes read, for the offsets errors give.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
 
 type tokenKind uint8
@@ -37,6 +55,7 @@ const (
 // xmlToken is one token; its slices are valid until the next call.
 type xmlToken struct {
 	kind  tokenKind
+	off   int64  // where it starts in the input
 	space []byte // the prefix of a start or end tag's name, if any
 	name  []byte // the local name of a start or end tag
 	attrs []byte // a start tag's attributes, raw
@@ -44,10 +63,40 @@ type xmlToken struct {
 }
 
 func newXMLTokenizer(r io.Reader) *xmlTokenizer {
-	return &xmlTokenizer{r: bufio.NewReaderSize(r, 64<<10)}
+	z := &xmlTokenizer{src: countingReader{r: r}}
+	z.r = bufio.NewReaderSize(&z.src, 64<<10)
+	return z
 }
 
-var errXMLSyntax = errors.New("XML syntax error")
+var (
+	errXMLSyntax    = errors.New("XML syntax error")
+	errXMLTokenSize = fmt.Errorf("XML token longer than %d bytes", maxXMLToken)
+)
+
+// xmlError is a fault in the XML: what is wrong and at which byte of the
+// part. It never quotes the input, whose text holds names and ID numbers
+// and would reach the server log.
+type xmlError struct {
+	offset int64
+	kind   error // errXMLSyntax or errXMLTokenSize
+	what   string
+}
+
+func (e *xmlError) Error() string {
+	if e.what == "" {
+		return fmt.Sprintf("%v at byte %d", e.kind, e.offset)
+	}
+	return fmt.Sprintf("%v at byte %d: %s", e.kind, e.offset, e.what)
+}
+
+func (e *xmlError) Unwrap() error { return e.kind }
+
+func syntaxError(offset int64, what string) error {
+	return &xmlError{offset: offset, kind: errXMLSyntax, what: what}
+}
+
+// offset is where the next unread byte is in the input.
+func (z *xmlTokenizer) offset() int64 { return z.src.n - int64(z.r.Buffered()) }
 
 // next reads the next token; io.EOF at the end of the input.
 func (z *xmlTokenizer) next() (*xmlToken, error) {
@@ -57,25 +106,26 @@ func (z *xmlTokenizer) next() (*xmlToken, error) {
 		return &z.tok, nil
 	}
 	for {
+		start := z.offset()
 		b, err := z.r.Peek(1)
 		if err != nil {
 			return nil, err
 		}
 		if b[0] != '<' {
-			return z.charData()
+			return z.charData(start)
 		}
 		z.r.Discard(1)
 		if b, err = z.r.Peek(1); err != nil {
-			return nil, unexpected(err)
+			return nil, z.unexpected(err)
 		}
 		switch b[0] {
 		case '/':
 			z.r.Discard(1)
-			tag, err := z.readTag()
+			tag, err := z.readTag(start)
 			if err != nil {
 				return nil, err
 			}
-			z.tok = xmlToken{kind: tokEnd}
+			z.tok = xmlToken{kind: tokEnd, off: start}
 			z.tok.space, z.tok.name = splitName(bytes.TrimSpace(tag))
 			return &z.tok, nil
 		case '?':
@@ -93,36 +143,42 @@ func (z *xmlTokenizer) next() (*xmlToken, error) {
 				continue
 			case bytes.HasPrefix(head, []byte("![CDATA[")):
 				z.r.Discard(8)
-				return z.cdata()
+				return z.cdata(start)
 			case err != nil:
-				return nil, unexpected(err)
+				return nil, z.unexpected(err)
 			}
-			return nil, fmt.Errorf("%w: DOCTYPE or declaration not allowed", errXMLSyntax)
+			return nil, syntaxError(start, "DOCTYPE or declaration not allowed")
 		}
-		tag, err := z.readTag()
+		tag, err := z.readTag(start)
 		if err != nil {
 			return nil, err
 		}
-		return z.startElement(tag)
+		return z.startElement(start, tag)
 	}
 }
 
-func unexpected(err error) error {
+// unexpected turns the end of the input inside a construct into a syntax
+// error: a part cut short.
+func (z *xmlTokenizer) unexpected(err error) error {
 	if err == io.EOF {
-		return fmt.Errorf("%w: unexpected end of file", errXMLSyntax)
+		return syntaxError(z.offset(), "unexpected end of file")
 	}
 	return err
 }
 
+func (z *xmlTokenizer) tooLong(start int64) error {
+	return &xmlError{offset: start, kind: errXMLTokenSize}
+}
+
 // readTag reads up to the '>' that closes the tag, outside quotes, and
 // returns what came before it.
-func (z *xmlTokenizer) readTag() ([]byte, error) {
+func (z *xmlTokenizer) readTag(start int64) ([]byte, error) {
 	z.buf = z.buf[:0]
 	var quote byte
 	for {
 		chunk, err := z.r.ReadSlice('>')
 		if err != nil && err != bufio.ErrBufferFull {
-			return nil, unexpected(err)
+			return nil, z.unexpected(err)
 		}
 		for _, c := range chunk {
 			switch {
@@ -133,6 +189,9 @@ func (z *xmlTokenizer) readTag() ([]byte, error) {
 			}
 		}
 		z.buf = append(z.buf, chunk...)
+		if len(z.buf) > maxXMLToken {
+			return nil, z.tooLong(start)
+		}
 		if err == nil && quote == 0 {
 			return z.buf[:len(z.buf)-1], nil
 		}
@@ -143,7 +202,7 @@ func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\
 
 // startElement splits `name attr="v" …/` into the token's name and raw
 // attributes, which attr reads when asked.
-func (z *xmlTokenizer) startElement(tag []byte) (*xmlToken, error) {
+func (z *xmlTokenizer) startElement(start int64, tag []byte) (*xmlToken, error) {
 	if n := len(tag); n > 0 && tag[n-1] == '/' {
 		z.pending, tag = true, tag[:n-1]
 	}
@@ -152,9 +211,9 @@ func (z *xmlTokenizer) startElement(tag []byte) (*xmlToken, error) {
 		i++
 	}
 	if i == 0 {
-		return nil, fmt.Errorf("%w: tag without a name", errXMLSyntax)
+		return nil, syntaxError(start, "tag without a name")
 	}
-	z.tok = xmlToken{kind: tokStart, attrs: tag[i:]}
+	z.tok = xmlToken{kind: tokStart, off: start, attrs: tag[i:]}
 	z.tok.space, z.tok.name = splitName(tag[:i])
 	return &z.tok, nil
 }
@@ -178,11 +237,20 @@ func (t *xmlToken) attr(name string) (value string, err error) {
 		if string(key) != name {
 			return true, nil
 		}
-		v, err := unescape(nil, raw)
-		value = string(normaliseNewlines(v))
+		v, err := attrValue(raw)
+		if e, ok := err.(*xmlError); ok {
+			e.offset = t.off // the tag's start is near enough
+		}
+		value = string(v)
 		return false, err
 	})
 	return value, err
+}
+
+// attrValue decodes an attribute's raw value: line ends first, as a CR
+// written as "&#xD;" is kept.
+func attrValue(raw []byte) ([]byte, error) {
+	return unescape(nil, normaliseNewlines(raw))
 }
 
 // eachAttr calls fn with each attribute's name (prefix included) and raw
@@ -198,7 +266,7 @@ func (t *xmlToken) eachAttr(fn func(key, raw []byte) (more bool, err error)) err
 		}
 		eq := bytes.IndexByte(rest, '=')
 		if eq <= 0 {
-			return fmt.Errorf("%w: attribute without a value in <%s>", errXMLSyntax, t.name)
+			return syntaxError(t.off, "attribute without a value")
 		}
 		key := bytes.TrimSpace(rest[:eq])
 		rest = rest[eq+1:]
@@ -206,11 +274,11 @@ func (t *xmlToken) eachAttr(fn func(key, raw []byte) (more bool, err error)) err
 			rest = rest[1:]
 		}
 		if len(rest) == 0 || (rest[0] != '"' && rest[0] != '\'') {
-			return fmt.Errorf("%w: unquoted attribute in <%s>", errXMLSyntax, t.name)
+			return syntaxError(t.off, "unquoted attribute")
 		}
 		end := bytes.IndexByte(rest[1:], rest[0])
 		if end < 0 {
-			return fmt.Errorf("%w: unterminated attribute in <%s>", errXMLSyntax, t.name)
+			return syntaxError(t.off, "unterminated attribute")
 		}
 		if more, err := fn(key, rest[1:1+end]); !more || err != nil {
 			return err
@@ -220,7 +288,7 @@ func (t *xmlToken) eachAttr(fn func(key, raw []byte) (more bool, err error)) err
 }
 
 // charData reads text up to the next '<'.
-func (z *xmlTokenizer) charData() (*xmlToken, error) {
+func (z *xmlTokenizer) charData(start int64) (*xmlToken, error) {
 	z.buf = z.buf[:0]
 	for {
 		chunk, err := z.r.ReadSlice('<')
@@ -231,6 +299,9 @@ func (z *xmlTokenizer) charData() (*xmlToken, error) {
 			}
 		}
 		z.buf = append(z.buf, chunk...)
+		if len(z.buf) > maxXMLToken {
+			return nil, z.tooLong(start)
+		}
 		if err == nil || err == io.EOF {
 			break
 		}
@@ -238,25 +309,35 @@ func (z *xmlTokenizer) charData() (*xmlToken, error) {
 			return nil, err
 		}
 	}
-	text, err := unescape(nil, z.buf)
+	// Line ends are normalised before entities are decoded, so that a CR
+	// written as "&#xD;" is kept.
+	text, err := unescape(nil, normaliseNewlines(z.buf))
 	if err != nil {
+		// Again on the bytes as read, for where in the input the fault is.
+		_, err = unescape(nil, z.buf)
+		if e, ok := err.(*xmlError); ok {
+			e.offset += start
+		}
 		return nil, err
 	}
-	z.tok = xmlToken{kind: tokText, text: normaliseNewlines(text)}
+	z.tok = xmlToken{kind: tokText, off: start, text: text}
 	return &z.tok, nil
 }
 
 // cdata reads a CDATA section's text, after its "<![CDATA[".
-func (z *xmlTokenizer) cdata() (*xmlToken, error) {
+func (z *xmlTokenizer) cdata(start int64) (*xmlToken, error) {
 	z.buf = z.buf[:0]
 	for {
 		chunk, err := z.r.ReadSlice('>')
 		if err != nil && err != bufio.ErrBufferFull {
-			return nil, unexpected(err)
+			return nil, z.unexpected(err)
 		}
 		z.buf = append(z.buf, chunk...)
+		if len(z.buf) > maxXMLToken {
+			return nil, z.tooLong(start)
+		}
 		if bytes.HasSuffix(z.buf, []byte("]]>")) {
-			z.tok = xmlToken{kind: tokText, text: normaliseNewlines(z.buf[:len(z.buf)-3])}
+			z.tok = xmlToken{kind: tokText, off: start, text: normaliseNewlines(z.buf[:len(z.buf)-3])}
 			return &z.tok, nil
 		}
 	}
@@ -269,7 +350,7 @@ func (z *xmlTokenizer) skipPast(end string) error {
 	for {
 		chunk, err := z.r.ReadSlice(last)
 		if err != nil && err != bufio.ErrBufferFull {
-			return unexpected(err)
+			return z.unexpected(err)
 		}
 		z.buf = append(z.buf, chunk...)
 		if bytes.HasSuffix(z.buf, []byte(end)) {
@@ -292,7 +373,9 @@ func normaliseNewlines(b []byte) []byte {
 var entities = map[string]byte{"amp": '&', "lt": '<', "gt": '>', "quot": '"', "apos": '\''}
 
 // unescape appends s to dst with its entity references decoded; s itself
-// is returned when it has none and dst is nil.
+// is returned when it has none and dst is nil. An error is an *xmlError
+// whose offset is the '&' in s: the entity's name is not repeated, as
+// everything up to the next ';' (a whole cell, say) would be taken for it.
 func unescape(dst, s []byte) ([]byte, error) {
 	if bytes.IndexByte(s, '&') < 0 {
 		if dst == nil {
@@ -300,37 +383,41 @@ func unescape(dst, s []byte) ([]byte, error) {
 		}
 		return append(dst, s...), nil
 	}
+	at := 0 // of s[0] in the original s
 	for len(s) > 0 {
 		amp := bytes.IndexByte(s, '&')
 		if amp < 0 {
 			return append(dst, s...), nil
 		}
 		dst = append(dst, s[:amp]...)
+		at += amp
 		s = s[amp+1:]
 		semi := bytes.IndexByte(s, ';')
 		if semi <= 0 {
-			return nil, fmt.Errorf("%w: unterminated entity", errXMLSyntax)
+			return nil, syntaxError(int64(at), "unterminated entity")
 		}
-		name := string(s[:semi])
+		name := s[:semi]
 		s = s[semi+1:]
-		if c, ok := entities[name]; ok {
+		if c, ok := entities[string(name)]; ok {
 			dst = append(dst, c)
+			at += semi + 2
 			continue
 		}
 		var n uint64
 		var err error
 		switch {
-		case strings.HasPrefix(name, "#x"):
-			n, err = strconv.ParseUint(name[2:], 16, 32)
-		case strings.HasPrefix(name, "#"):
-			n, err = strconv.ParseUint(name[1:], 10, 32)
+		case bytes.HasPrefix(name, []byte("#x")):
+			n, err = strconv.ParseUint(string(name[2:]), 16, 32)
+		case bytes.HasPrefix(name, []byte("#")):
+			n, err = strconv.ParseUint(string(name[1:]), 10, 32)
 		default:
-			return nil, fmt.Errorf("%w: unknown entity &%s;", errXMLSyntax, name)
+			return nil, syntaxError(int64(at), "unknown entity")
 		}
 		if err != nil || !utf8.ValidRune(rune(n)) {
-			return nil, fmt.Errorf("%w: invalid character reference &%s;", errXMLSyntax, name)
+			return nil, syntaxError(int64(at), "invalid character reference")
 		}
 		dst = utf8.AppendRune(dst, rune(n))
+		at += semi + 2
 	}
 	return dst, nil
 }

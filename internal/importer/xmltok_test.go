@@ -2,6 +2,7 @@ package importer
 
 import (
 	"encoding/xml"
+	"errors"
 	"io"
 	"reflect"
 	"strings"
@@ -60,8 +61,8 @@ func tokensOf(doc string) ([]xml.Token, error) {
 			se := xml.StartElement{Name: name}
 			err := tok.eachAttr(func(key, raw []byte) (bool, error) {
 				space, local := splitName(key)
-				v, err := unescape(nil, raw)
-				se.Attr = append(se.Attr, xml.Attr{Name: xml.Name{Space: string(space), Local: string(local)}, Value: string(normaliseNewlines(v))})
+				v, err := attrValue(raw)
+				se.Attr = append(se.Attr, xml.Attr{Name: xml.Name{Space: string(space), Local: string(local)}, Value: string(v)})
 				return true, err
 			})
 			if err != nil {
@@ -110,6 +111,7 @@ var xmlSamples = []string{
 	`<sst count="2"><si><t>独居</t><rPh sb="0" eb="1"><t>ドク</t></rPh></si><si><r><t>空</t></r><r><t>巢</t></r></si></sst>`,
 	`<a x='1 &lt; 2' y="&#x4E2D;&#25991;">t&#10;ext<![CDATA[<raw> & ]]>more<!-- note --></a>`,
 	"<a>line\r\nbreak\rend</a>",
+	"000000000&#xD;", `<a b="x&#xD;&#13;y` + "\r\n" + `z">&#xD;` + "\r\n&#13;\r" + `</a>`,
 	`<a b="c>d">e</a>`,
 	`<x:a x:b="1"/>`,
 }
@@ -124,6 +126,31 @@ func TestXMLTokenizerRefusesDoctype(t *testing.T) {
 	_, err := tokensOf(`<!DOCTYPE a [<!ENTITY e "x">]><a>&e;</a>`)
 	if err == nil {
 		t.Fatal("a DOCTYPE was accepted")
+	}
+}
+
+// No tag, text or CDATA section is taken into memory past maxXMLToken,
+// and errors say where they are.
+func TestXMLTokenizerBoundsTokens(t *testing.T) {
+	long := strings.Repeat("x", maxXMLToken)
+	if got, err := tokensOf("<a>" + long + "</a>"); err != nil || len(got) != 3 {
+		t.Fatalf("a text of the bound: %v", err)
+	}
+	for _, doc := range []string{
+		"<a>" + long + "x</a>",
+		"<a>" + strings.Repeat(" ", maxXMLToken+1),
+		`<a><b c="` + long + `"/></a>`,
+		"<a><![CDATA[" + long + "]]></a>",
+	} {
+		_, err := tokensOf(doc)
+		var xe *xmlError
+		if !errors.Is(err, errXMLTokenSize) || !errors.As(err, &xe) || xe.offset != 3 {
+			t.Fatalf("%.20q…: %v", doc, err)
+		}
+	}
+	_, err := tokensOf("<a>\n <b>" + strings.Repeat("&amp;", 10) + "&lt</b></a>")
+	if err == nil || err.Error() != "XML syntax error at byte 58: unterminated entity" {
+		t.Fatalf("%v", err)
 	}
 }
 
