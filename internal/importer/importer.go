@@ -352,7 +352,7 @@ func (im *Importer) applyChunk(ctx context.Context, tx *store.Tx, t *table, ix *
 		h, found := holders[p.number]
 		if !found || (!h.Active && h.Status != registry.StatusDeceased) {
 			// No file, or one closed by a move: the number may hold a new file.
-			if p.age < scopeAge {
+			if p.number != "" && p.age < scopeAge {
 				// A roster of the service's elders with a younger person
 				// in it is most likely the wrong list or a mistyped number.
 				col, v := t.fieldCell(p.cells, "id_number")

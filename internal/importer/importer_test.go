@@ -72,6 +72,15 @@ func (fx *fixture) count(t testing.TB, table string) int {
 }
 
 // id makes a valid made-up ID number of 海州区 for a birth date.
+// badCheck spoils an ID number's check character.
+func badCheck(number string) string {
+	last := "0"
+	if number[17] == '0' {
+		last = "1"
+	}
+	return number[:17] + last
+}
+
 func id(birth string, seq int) string {
 	d, err := age.ParseDate(birth)
 	if err != nil {
@@ -540,13 +549,15 @@ func testTooYoung(t *testing.T, fx *fixture) {
 		{"周样本", id("1966-12-04", 83), xinbaVillage}, // 60 tomorrow
 		{"吴样本", id("1990-05-05", 85), xinbaVillage},
 		{"郑样本", id("2026-12-02", 87), xinbaVillage},
+		{"王样本", badCheck(id("1940-02-02", 89)), xinbaVillage}, // its own fault, not an age
 	}, nil), true)
 	got := map[int]string{}
 	for _, p := range rep.Problems {
 		got[p.Row] = p.Column + ": " + p.Message
 	}
-	if rep.Created != 1 || rep.Rejected != 3 || len(got) != 3 ||
-		!strings.Contains(got[3], "现年59岁，未满60周岁") || !strings.Contains(got[4], "现年36岁") || !strings.Contains(got[5], "现年0岁") {
+	if rep.Created != 1 || rep.Rejected != 4 || len(got) != 4 ||
+		!strings.Contains(got[3], "现年59岁，未满60周岁") || !strings.Contains(got[4], "现年36岁") || !strings.Contains(got[5], "现年0岁") ||
+		!strings.Contains(got[6], "校验") {
 		t.Fatalf("created %d rejected %d problems %v", rep.Created, rep.Rejected, got)
 	}
 }
