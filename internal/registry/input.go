@@ -160,6 +160,10 @@ func (c *checker) freeText(field, label string, s *string, max int, multiLine bo
 	}
 }
 
+// nameSymbols have no place in a person's name; quotes and brackets come
+// from a pasted cell or a broken CSV, the rest from formulas and markup.
+const nameSymbols = "\"“”<>=+@#$%^&*{}[]|\\;~`"
+
 func (c *checker) name(field, label string, s *string, dst *string) {
 	if s == nil {
 		return
@@ -173,6 +177,9 @@ func (c *checker) name(field, label string, s *string, dst *string) {
 		c.add(field, "%s中%s，请删除后重新填写", label, bad)
 	case strings.ContainsFunc(v, unicode.IsDigit):
 		c.add(field, "%s中不能有数字", label)
+	case strings.ContainsAny(v, nameSymbols):
+		sym, _ := utf8.DecodeRuneInString(v[strings.IndexAny(v, nameSymbols):])
+		c.add(field, "%s中不能有符号“%c”", label, sym)
 	case v != "" && !unicode.IsLetter(first):
 		// "=HYPERLINK(…)", "+张三": no name starts so, and a spreadsheet
 		// opening an export would read it as a formula.

@@ -1086,10 +1086,13 @@ func TestControlCharacters(t *testing.T) {
 	// name starting like a spreadsheet formula is refused.
 	for _, c := range []struct{ field, in, want string }{
 		{"address", "新坝村\ufffd组", "乱码"},
-		{"name", "=HYPERLINK(\"x\")", "应以文字开头"},
-		{"name", "+王样本", "不能以“+”开头"},
-		{"name", "@王样本", "不能以“@”开头"},
+		{"name", "=HYPERLINK(\"x\")", "不能有符号“=”"},
+		{"name", "+王样本", "不能有符号“+”"},
+		{"name", "@王样本", "不能有符号“@”"},
+		{"name", "·王样本", "不能以“·”开头"},
 		{"first_contact.name", "-王样本", "应以文字开头"},
+		{"name", "蔡\"九\"", "不能有符号“\"”"},
+		{"name", "王<b>样本", "不能有符号“<”"},
 	} {
 		var in Input
 		set[c.field](&in, c.in)
