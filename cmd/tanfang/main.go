@@ -27,7 +27,7 @@ Usage:
   tanfang audit verify [--db DB]                     check the audit log's hash chain
   tanfang backup --out FILE [--db DB]                copy an SQLite database while it runs
   tanfang rekey [--db DB]                            re-seal personal numbers after a key rotation
-  tanfang bench [--db DB] [--elders N] [--weeks W] [--clients C] [--json] [--pprof DIR]
+  tanfang bench [--db DB] [--elders N] [--weeks W] [--clients C] [--import-rows R] [--json] [--pprof DIR]
                                                      benchmark on a new database of its own
 
 DB is a file path (embedded SQLite, default ./data/tanfang.db) or a

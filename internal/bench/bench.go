@@ -74,7 +74,7 @@ func (c *Config) defaults() {
 	defD(&c.RawTime, 5*time.Second)
 	def(&c.Samples, 200)
 	defD(&c.ReadTime, 20*time.Second)
-	def(&c.ImportRows, 100_000)
+	def(&c.ImportRows, targetImportRows)
 	if c.Seed == 0 {
 		c.Seed = 20261203
 	}
@@ -82,6 +82,9 @@ func (c *Config) defaults() {
 		c.Log = io.Discard
 	}
 }
+
+// targetImportRows is the roster size issue 7's import target is for.
+const targetImportRows = 100_000
 
 // Machine describes where the run happened.
 type Machine struct {

@@ -149,9 +149,13 @@ func (r *run) importRoster(ctx context.Context, acc *accounts, raw *raws) error 
 		return err
 	}
 	r.logf("import: commit %.1f s, peak RSS %.0f MB", (total - dry).Seconds(), mem.HWMMB)
-	r.add(Line{ID: "import_seconds", Name: fmt.Sprintf("import %s rows: dry run + commit", thousands(float64(n))), Value: total.Seconds(), Unit: "s",
-		Target: "< 30 s", Verdict: verdict(total.Seconds() < 30),
-		Note: fmt.Sprintf("dry run %.1f s, commit %.1f s", dry.Seconds(), (total - dry).Seconds())})
+	seconds := Line{ID: "import_seconds", Name: fmt.Sprintf("import %s rows: dry run + commit", thousands(float64(n))), Value: total.Seconds(), Unit: "s",
+		Note: fmt.Sprintf("dry run %.1f s, commit %.1f s", dry.Seconds(), (total - dry).Seconds())}
+	if n == targetImportRows {
+		// Issue 7's target is for a roster of 100,000 rows only.
+		seconds.Target, seconds.Verdict = "< 30 s", verdict(total.Seconds() < 30)
+	}
+	r.add(seconds)
 	r.add(Line{ID: "import_rate", Name: "import commit rate", Value: float64(n) / (total - dry).Seconds(), Unit: "rows/s",
 		RawName: "bulk INSERT, elders rows, bare table", Raw: raw.bulkRowsPerSec, RawUnit: "rows/s"})
 	r.add(Line{ID: "import_rss", Name: "import: peak RSS (whole process)", Value: mem.HWMMB, Unit: "MB",
