@@ -3,8 +3,11 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"sync"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // maxGroup bounds how many callers share one grouped transaction, and so
@@ -28,19 +31,18 @@ type groupJob struct {
 	result chan error
 }
 
-// InTxGrouped runs fn in a write transaction like InTx. On SQLite fn may
-// share the transaction with the functions of other callers waiting at the
-// same time, each inside a savepoint of its own, so that fn's error undoes
-// only fn's writes; it returns once the shared transaction has committed,
-// or with the error that failed it. SQLite's commit, with its system calls
-// for the write-ahead log, is then paid once per group rather than once
-// per caller, which is what lets one write connection keep up with many
-// phones sending visits. fn runs on another goroutine and must not begin
-// a transaction of its own.
+// InTxGrouped runs fn in a write transaction like InTx. fn may share the
+// transaction with the functions of other callers waiting at the same
+// time, each inside a savepoint of its own, so that fn's error undoes only
+// fn's writes; it returns once the shared transaction has committed, or
+// with the error that failed it. The commit is then paid once per group
+// rather than once per caller: on SQLite its system calls for the
+// write-ahead log, on PostgreSQL its wait for the disk, during which the
+// audit chain's head row stays locked and every other writer waits too.
+// That is what lets the database keep up with many phones sending visits.
+// fn runs on another goroutine and must not begin a transaction of its
+// own; on PostgreSQL it may run twice (see runGroup).
 func (db *DB) InTxGrouped(ctx context.Context, fn func(*Tx) error) error {
-	if db.Dialect != SQLite {
-		return db.InTx(ctx, func(t *Tx) error { return runJob(fn, t) })
-	}
 	g := &db.group
 	g.start.Do(func() {
 		g.jobs, g.quit, g.done = make(chan *groupJob, maxGroup), make(chan struct{}), make(chan struct{})
@@ -121,8 +123,21 @@ func (db *DB) runGroup(batch []*groupJob) {
 		if err != nil && results[i] == nil {
 			results[i] = err
 		}
+		if retryAlone(results[i]) && j.ctx.Err() == nil {
+			// PostgreSQL ended the group's transaction, or this job's
+			// statement, to break a deadlock or a serialization conflict;
+			// the job's writes are undone, so it runs again on its own.
+			results[i] = db.InTx(j.ctx, func(t *Tx) error { return runJob(j.fn, t) })
+		}
 		j.result <- results[i]
 	}
+}
+
+// retryAlone reports whether err is PostgreSQL breaking a deadlock or a
+// serialization conflict, after which a transaction may simply run again.
+func retryAlone(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
 }
 
 // runJob runs one caller's function, turning a panic into its error so
