@@ -72,7 +72,12 @@ func AppendMany(ctx context.Context, tx *store.Tx, es []Entry) error {
 	}
 	var lastID int64
 	var lastHash string
-	if err := tx.QueryRow(ctx, "SELECT last_id, hash FROM audit_head WHERE id = 1"+lock).Scan(&lastID, &lastHash); err != nil {
+	// Visits sharing a transaction append one after another: the head
+	// the previous one wrote is the head (and on PostgreSQL its row is
+	// already locked by this transaction).
+	if h, ok := tx.Kept(headKey); ok {
+		lastID, lastHash = h.(head).id, h.(head).hash
+	} else if err := tx.QueryRow(ctx, "SELECT last_id, hash FROM audit_head WHERE id = 1"+lock).Scan(&lastID, &lastHash); err != nil {
 		return fmt.Errorf("audit head: %w", err)
 	}
 	rows := make([][]any, len(es))
@@ -90,7 +95,16 @@ func AppendMany(ctx context.Context, tx *store.Tx, es []Entry) error {
 	if _, err := tx.Exec(ctx, "UPDATE audit_head SET last_id = ?, hash = ? WHERE id = 1", lastID, lastHash); err != nil {
 		return fmt.Errorf("audit head: %w", err)
 	}
+	tx.Keep(headKey, head{lastID, lastHash})
 	return nil
+}
+
+// headKey keeps the chain's head in a transaction (store.Tx.Keep).
+const headKey = "audit.head"
+
+type head struct {
+	id   int64
+	hash string
 }
 
 // Log appends e on its own (for events that change nothing else, such as

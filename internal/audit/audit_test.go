@@ -112,3 +112,44 @@ func TestAppendManyChains(t *testing.T) {
 		wantBroken(t, db, 200)
 	})
 }
+
+// Callers sharing a grouped transaction append in turn, each from the
+// head the previous one left; one that fails after appending takes its
+// entry back, and the next one chains from the head before it.
+func TestGroupedAppendsChain(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		seed(t, db, 1)
+		at := time.Date(2026, 12, 4, 1, 2, 3, 0, time.UTC)
+		fail := errors.New("refused after its audit entry")
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		ok := 0
+		for i := range 60 {
+			wg.Go(func() {
+				err := db.InTxGrouped(ctx, func(tx *store.Tx) error {
+					e := audit.Entry{At: at, Actor: "visitor", Action: "visit.create", TargetType: "visit", Outcome: audit.OK}
+					if err := audit.Append(ctx, tx, e); err != nil {
+						return err
+					}
+					if i%3 == 0 {
+						return fail
+					}
+					return nil
+				})
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err == nil:
+					ok++
+				case !errors.Is(err, fail):
+					t.Errorf("caller %d: %v", i, err)
+				}
+			})
+		}
+		wg.Wait()
+		if n, err := audit.Verify(ctx, db); err != nil || n != int64(1+ok) || ok != 40 {
+			t.Fatalf("Verify = %d rows, %v after %d appends kept; want 41 rows and an intact chain", n, err, ok)
+		}
+	})
+}

@@ -112,6 +112,7 @@ func (db *DB) runGroup(batch []*groupJob) {
 				if _, err := t.tx.ExecContext(ctx, "ROLLBACK TO grouped"); err != nil {
 					return fmt.Errorf("roll back to savepoint: %w", err)
 				}
+				t.kept = nil
 			}
 			if _, err := t.tx.ExecContext(ctx, "RELEASE grouped"); err != nil {
 				return fmt.Errorf("release savepoint: %w", err)

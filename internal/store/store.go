@@ -196,6 +196,26 @@ type Tx struct {
 	// its connection back.
 	bound  map[string]*sql.Stmt
 	missed map[string]bool
+	// kept holds what a caller read in this transaction and may reuse
+	// later in it (the audit chain's head); rolling back to a savepoint
+	// forgets it, since what was read may be undone.
+	kept map[string]any
+}
+
+// Kept returns what Keep stored under key in this transaction, if it is
+// still valid.
+func (t *Tx) Kept(key string) (any, bool) {
+	v, ok := t.kept[key]
+	return v, ok
+}
+
+// Keep stores v under key for the rest of this transaction, or until a
+// grouped caller's writes are rolled back.
+func (t *Tx) Keep(key string, v any) {
+	if t.kept == nil {
+		t.kept = map[string]any{}
+	}
+	t.kept[key] = v
 }
 
 // stmt returns a statement for q on this transaction: the write pool's
