@@ -131,14 +131,7 @@ func TestGroupedTransactionsFinishBeforeClose(t *testing.T) {
 func TestCheckpointerCopiesTheLog(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "ck.db")
-	db, err := store.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Exec(ctx, "CREATE TABLE filler (s TEXT NOT NULL)"); err != nil {
-		t.Fatal(err)
-	}
+	db := fillerDB(t, path)
 	before := fileSize(t, path)
 	for range 200 {
 		if _, err := db.Exec(ctx, "INSERT INTO filler (s) VALUES (?)", strings.Repeat("x", 4000)); err != nil {
@@ -151,6 +144,21 @@ func TestCheckpointerCopiesTheLog(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// fillerDB opens an SQLite file at path with one table of text rows,
+// closed when the test ends.
+func fillerDB(t *testing.T, path string) *store.DB {
+	t.Helper()
+	db, err := store.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Exec(context.Background(), "CREATE TABLE filler (s TEXT NOT NULL)"); err != nil {
+		t.Fatal(err)
+	}
+	return db
 }
 
 func fileSize(t *testing.T, path string) int64 {
@@ -166,17 +174,10 @@ func fileSize(t *testing.T, path string) int64 {
 // end: once the log is long, the checkpointer makes the writer start it
 // afresh (building the demo city once left a log of half a gigabyte).
 func TestCheckpointerKeepsTheLogShortUnderSteadyWrites(t *testing.T) {
-	defer store.SetCheckpointing(100*time.Millisecond, 256, 1<<20)()
+	t.Cleanup(store.SetCheckpointing(100*time.Millisecond, 256, 1<<20)) // after the database closes
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "steady.db")
-	db, err := store.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Exec(ctx, "CREATE TABLE filler (s TEXT NOT NULL)"); err != nil {
-		t.Fatal(err)
-	}
+	db := fillerDB(t, path)
 	row := strings.Repeat("x", 4000)
 	written, rows := 0, 0
 	for start := time.Now(); time.Since(start) < 5*time.Second; {
