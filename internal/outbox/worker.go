@@ -251,7 +251,7 @@ func (w *Worker) fail(ctx context.Context, d Delivery, cause error) {
 			w.Log.Debug("outbox: channel not configured", "id", d.ID, "channel", d.Channel, "attempt", d.Attempt)
 			return
 		}
-		w.Log.Warn("outbox: channel not configured; its messages wait and are retried, and go out once it is configured and the server restarted",
+		w.Log.Warn("outbox: channel not configured; its messages are retried with backoff up to the attempt limit, and go out if it is configured and the server restarted meanwhile",
 			"channel", d.Channel)
 		return
 	}
